@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine: sets up .venv from uv.lock, then runs a job.
+#   ./dev.sh demo    set up, then run the main job on generated demo data
+#   ./dev.sh test    set up, then run the whole test suite
+#   ./dev.sh bench   set up (with benchmark extras), then run the benchmarks
+#   ./dev.sh setup   only set up
+set -euo pipefail
+cd "$(dirname "$0")"
+
+find_python() {
+    for candidate in "${PYTHON:-}" python3.11 python3; do
+        [ -n "$candidate" ] || continue
+        if command -v "$candidate" >/dev/null 2>&1 &&
+           "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+            echo "$candidate"; return 0
+        fi
+    done
+    echo "dev.sh: Python 3.11 not found (set PYTHON=/path/to/python3.11)" >&2
+    return 1
+}
+
+setup() {
+    local extras=(--extra dev)
+    [ "${1:-}" = bench ] && extras+=(--extra bench)
+    if [ ! -x .venv/bin/uv ]; then
+        local py; py=$(find_python)
+        "$py" -m venv .venv
+        .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==0.13.8"
+    fi
+    # --inexact keeps uv itself, which lives in the same environment.
+    UV_PYTHON_DOWNLOADS=never .venv/bin/uv sync --quiet --frozen --inexact "${extras[@]}" --python .venv/bin/python
+}
+
+# Prefect runs in ephemeral mode inside the project, offline, without telemetry.
+export PREFECT_HOME="$PWD/.prefect"
+export PREFECT_SERVER_ANALYTICS_ENABLED=false
+export DO_NOT_TRACK=1
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=120
+
+cmd=${1:-demo}
+shift || true
+case "$cmd" in
+    setup) setup ;;
+    demo)  setup; .venv/bin/cs-toolkit demo "$@" ;;
+    test)  setup; .venv/bin/python -m pytest -n 2 "$@" ;;
+    bench) setup bench; for b in bench/bench_*.py; do .venv/bin/python "$b" "$@"; done ;;
+    *) echo "usage: ./dev.sh {demo|test|bench|setup}" >&2; exit 2 ;;
+esac
