@@ -1,0 +1,60 @@
+"""Vectorised grouping helpers shared by the design-based estimators.
+
+Everything here works on integer group codes, so that no Python loop ever runs over rows or over
+groups of rows: sums by group are ``np.bincount`` calls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def group_sum(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum ``values`` (1-D or 2-D, rows aligned with ``codes``) within each group code."""
+    if values.ndim == 1:
+        return np.bincount(codes, weights=values, minlength=n_groups)
+    out = np.empty((n_groups, values.shape[1]))
+    for j in range(values.shape[1]):
+        out[:, j] = np.bincount(codes, weights=values[:, j], minlength=n_groups)
+    return out
+
+
+def factorize(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Integer codes for the combinations of ``columns``, sorted; -1 where any column is missing.
+
+    Returns the codes and a frame of the distinct combinations (one row per code).
+    """
+    if not columns:
+        return np.zeros(len(frame), dtype=np.int64), pd.DataFrame(index=[0])
+    per_column_codes = []
+    per_column_levels = []
+    for col in columns:
+        codes, levels = pd.factorize(frame[col], sort=True, use_na_sentinel=True)
+        per_column_codes.append(codes.astype(np.int64))
+        per_column_levels.append(levels)
+    if len(columns) == 1:
+        labels = pd.DataFrame({columns[0]: per_column_levels[0]})
+        return per_column_codes[0], labels
+    missing = np.zeros(len(frame), dtype=bool)
+    for c in per_column_codes:
+        missing |= c < 0
+    dims = [max(len(lv), 1) for lv in per_column_levels]
+    combined = np.ravel_multi_index([np.where(c < 0, 0, c) for c in per_column_codes], dims)
+    combined = np.where(missing, -1, combined)
+    present = np.unique(combined[combined >= 0])
+    remap = np.full(int(np.prod(dims)), -1, dtype=np.int64)
+    remap[present] = np.arange(len(present))
+    codes = np.where(combined >= 0, remap[np.where(combined >= 0, combined, 0)], -1)
+    unravelled = np.unravel_index(present, dims)
+    labels = pd.DataFrame(
+        {col: np.asarray(lv)[idx] for col, lv, idx in zip(columns, per_column_levels, unravelled, strict=True)}
+    )
+    return codes, labels
+
+
+def nested_codes(parent: np.ndarray, child: np.ndarray) -> np.ndarray:
+    """Codes 0..k-1 for the distinct (parent, child) pairs, so a child id reused under two parents differs."""
+    key = parent.astype(np.int64) * (int(child.max()) + 1 if len(child) else 1) + child
+    codes, _ = pd.factorize(key, sort=True)
+    return codes.astype(np.int64)
