@@ -486,7 +486,7 @@ class SurveyDesign:
         var = self._variance(est.influence)
         se = np.sqrt(var)
         z = stats.norm.ppf(0.5 + level / 2)
-        frame = pd.DataFrame() if labels is None else labels.reset_index(drop=True).copy()
+        frame = pd.DataFrame(index=range(len(est.estimate))) if labels is None else labels.reset_index(drop=True)
         frame["variable"] = variable
         for key, value in (extra_keys or {}).items():
             frame[key] = value
@@ -768,7 +768,7 @@ class SurveyDesign:
         sw = np.bincount(g, weights=w, minlength=k)
         sw2 = np.bincount(g, weights=w * w, minlength=k)
         n = np.bincount(g, minlength=k)
-        frame = pd.DataFrame() if labels is None else labels.reset_index(drop=True).copy()
+        frame = pd.DataFrame(index=range(k)) if labels is None else labels.reset_index(drop=True)
         frame["n"] = n
         frame["weight_sum"] = sw
         frame["n_eff"] = sw**2 / sw2

@@ -1,0 +1,304 @@
+"""Seeded generator of realistic after-sales satisfaction surveys, with known population values.
+
+A finite population of households is generated first (projects/楼盘 with buildings, each household's
+last service touchpoint and its answers); a stratified two-stage sample is then drawn (projects are
+strata, buildings are PSUs, households are invited within sampled buildings, some respond). Because
+the population is known, ``truth`` holds the exact population values that estimates must recover.
+
+Examples
+--------
+>>> from cs_toolkit import demo
+>>> survey = demo.make_survey(seed=1)
+>>> sorted(survey.truth)[:3]
+['csat_mean', 'csat_top2', 'nps']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+PROJECTS = [
+    ("P01", "翠湖苑", "Emerald Lake Garden"),
+    ("P02", "锦江华府", "Jinjiang Mansion"),
+    ("P03", "滨江一号", "Riverside No.1"),
+    ("P04", "云顶山庄", "Cloud Peak Villas"),
+    ("P05", "未来城", "Future City"),
+    ("P06", "香榭里", "Champs Residence"),
+]
+TOUCHPOINTS = [
+    ("hotline", "客服热线"),
+    ("repair", "报修维修"),
+    ("property_management", "物业服务"),
+    ("delivery", "交付验房"),
+]
+CHANNELS = [("wechat", "微信问卷"), ("sms_web", "短信链接"), ("return_visit_call", "回访电话")]
+
+#: English column name -> Chinese column label used by exports with ``labels="zh"``.
+ZH_COLUMNS = {
+    "response_id": "问卷编号",
+    "project": "项目",
+    "building": "楼栋",
+    "touchpoint": "服务触点",
+    "channel": "回收渠道",
+    "submitted_at": "提交时间",
+    "recommend": "推荐意愿",
+    "sat_overall": "总体满意度",
+    "sat_staff": "人员态度满意度",
+    "sat_speed": "处理速度满意度",
+    "sat_quality": "维修质量满意度",
+    "wait_too_long": "等待时间过长",
+    "ces": "解决问题省力度",
+    "resolved": "问题是否解决",
+    "weight": "权重",
+    "project_buildings": "项目楼栋总数",
+}
+
+LIKERT_ITEMS = ["sat_overall", "sat_staff", "sat_speed", "sat_quality", "wait_too_long"]
+
+
+@dataclass
+class DemoSurvey:
+    """A generated survey: the sample as exported, the population it came from, and the true values."""
+
+    data: pd.DataFrame
+    population: pd.DataFrame
+    truth: dict[str, float]
+    truth_by_project: pd.DataFrame
+    invitations: dict[str, int]
+    config: dict = field(default_factory=dict)
+
+
+def _likert(latent: np.ndarray, rng: np.random.Generator, points: int, cut_scale: float = 1.0) -> np.ndarray:
+    """Map a latent satisfaction (about N(0,1)) to 1..points with noise."""
+    noisy = latent + rng.normal(0, 0.6, size=latent.shape)
+    cuts = np.linspace(-1.6, 1.0, points - 1) * cut_scale
+    return (np.searchsorted(cuts, noisy) + 1).astype(np.int64)
+
+
+def make_population(seed: int = 0, households_per_building: tuple[int, int] = (40, 160)) -> pd.DataFrame:
+    """Every household of every project, with the answers it would give (one row per household)."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    project_effect = {"P01": 0.35, "P02": 0.1, "P03": -0.05, "P04": 0.25, "P05": -0.45, "P06": 0.0}
+    touch_effect = np.array([0.1, -0.25, -0.05, 0.15])
+    for pid, _, _ in PROJECTS:
+        n_buildings = int(rng.integers(12, 30))
+        sizes = rng.integers(*households_per_building, size=n_buildings)
+        building = np.repeat(np.arange(1, n_buildings + 1), sizes)
+        building_effect = rng.normal(0, 0.3, size=n_buildings)[building - 1]
+        n = len(building)
+        touch = rng.integers(0, len(TOUCHPOINTS), size=n)
+        latent = project_effect[pid] + building_effect + touch_effect[touch] + rng.normal(0, 0.8, size=n)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "project": pid,
+                    "building": [f"{pid}-B{b:02d}" for b in building],
+                    "touchpoint": np.array([t for t, _ in TOUCHPOINTS])[touch],
+                    "latent": latent,
+                    "project_buildings": n_buildings,
+                }
+            )
+        )
+    pop = pd.concat(frames, ignore_index=True)
+    latent = pop["latent"].to_numpy()
+    recommend = np.clip(np.round(7.3 + 1.9 * latent + rng.normal(0, 1.0, len(pop))), 0, 10).astype(np.int64)
+    pop["recommend"] = recommend
+    pop["sat_overall"] = _likert(latent, rng, 5)
+    pop["sat_staff"] = _likert(latent + 0.2, rng, 5)
+    pop["sat_speed"] = _likert(latent - 0.2, rng, 5)
+    pop["sat_quality"] = _likert(latent, rng, 5)
+    pop["wait_too_long"] = 6 - _likert(latent - 0.1, rng, 5)  # reverse-worded: agreeing is bad
+    pop["ces"] = _likert(latent + 0.3, rng, 7, cut_scale=1.2)
+    pop["resolved"] = np.where(latent + rng.normal(0, 0.7, len(pop)) > -0.9, "yes", "no")
+    return pop.drop(columns="latent")
+
+
+def population_truth(pop: pd.DataFrame) -> dict[str, float]:
+    """Exact population values of the headline measures."""
+    rec = pop["recommend"]
+    return {
+        "nps": 100 * ((rec >= 9).mean() - (rec <= 6).mean()),
+        "csat_mean": pop["sat_overall"].mean(),
+        "csat_top2": (pop["sat_overall"] >= 4).mean(),
+        "ces_mean": pop["ces"].mean(),
+        "resolved_share": (pop["resolved"] == "yes").mean(),
+        "households": float(len(pop)),
+    }
+
+
+def draw_sample(
+    pop: pd.DataFrame,
+    rng: np.random.Generator,
+    buildings_per_project: int = 8,
+    invited_per_building: int = 30,
+    response_rate: float = 0.7,
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Stratified two-stage sample: buildings within each project, then invited households that respond."""
+    sampled_rows = []
+    invitations: dict[str, int] = {}
+    for pid, frame in pop.groupby("project", sort=True):
+        buildings = frame["building"].unique()
+        chosen = rng.choice(buildings, size=min(buildings_per_project, len(buildings)), replace=False)
+        invited_total = 0
+        for b in sorted(chosen):
+            households = frame[frame["building"] == b]
+            k = min(invited_per_building, len(households))
+            invited = households.sample(n=k, random_state=int(rng.integers(1 << 31)))
+            invited_total += k
+            answered = invited[rng.random(k) < response_rate]
+            if answered.empty:
+                continue
+            stage1 = len(buildings) / len(chosen)
+            stage2 = len(households) / len(answered)  # invited share times response share
+            sampled_rows.append(answered.assign(weight=stage1 * stage2))
+        invitations[str(pid)] = invited_total
+    data = pd.concat(sampled_rows).reset_index(names="household")
+    return data, invitations
+
+
+def make_survey(
+    seed: int = 0,
+    buildings_per_project: int = 8,
+    invited_per_building: int = 30,
+    response_rate: float = 0.7,
+    start: str = "2026-09-07",
+    weeks: int = 12,
+    labels: str = "en",
+) -> DemoSurvey:
+    """Draw a stratified two-stage sample of households from a generated population.
+
+    Parameters
+    ----------
+    seed : int
+        Seeds both the population and the sample.
+    buildings_per_project : int
+        PSUs sampled per project (stratum).
+    invited_per_building : int
+        Households invited in each sampled building.
+    response_rate : float
+        Probability that an invited household answers.
+    start, weeks
+        Survey period: responses are spread over ``weeks`` weeks from ``start`` (a Monday).
+    labels : {"en", "zh"}
+        Column names in English or in Chinese (as a Chinese survey platform exports them).
+
+    Returns
+    -------
+    DemoSurvey
+        ``data`` has one row per response with ``weight`` (inverse inclusion probability, adjusted for
+        non-response within building), ``project`` (strata) and ``building`` (PSU).
+
+    Examples
+    --------
+    >>> from cs_toolkit import demo
+    >>> s = demo.make_survey(seed=3)
+    >>> int(s.data["response_id"].is_unique)
+    1
+    """
+    pop = make_population(seed)
+    data, invitations = draw_sample(
+        pop, np.random.default_rng(seed + 1), buildings_per_project, invited_per_building, response_rate
+    )
+    rng = np.random.default_rng(seed + 2)
+    n = len(data)
+    week = rng.integers(0, weeks, size=n)
+    day = rng.integers(0, 7, size=n)
+    minute = rng.integers(8 * 60, 21 * 60, size=n)
+    data["submitted_at"] = (
+        pd.Timestamp(start) + pd.to_timedelta(week * 7 + day, unit="D") + pd.to_timedelta(minute, unit="min")
+    )
+    data["channel"] = rng.choice([c for c, _ in CHANNELS], size=n, p=[0.5, 0.3, 0.2])
+    data = data.sort_values("submitted_at", kind="stable").reset_index(drop=True)
+    data.insert(0, "response_id", [f"R{seed:02d}{i:06d}" for i in range(1, n + 1)])
+    # The CES question is only asked on the call; other channels leave it blank.
+    data["ces"] = data["ces"].astype("Float64").where(data["channel"] == "return_visit_call")
+    columns = ["response_id", "project", "building", "touchpoint", "channel", "submitted_at", "recommend",
+               *LIKERT_ITEMS, "ces", "resolved", "weight", "project_buildings"]
+    data = data[columns]
+    truth_by_project = pop.groupby("project").apply(lambda f: pd.Series(population_truth(f)), include_groups=False)
+    survey = DemoSurvey(
+        data=data,
+        population=pop,
+        truth=population_truth(pop),
+        truth_by_project=truth_by_project,
+        invitations=invitations,
+        config=demo_config(labels=labels, invitations=invitations),
+    )
+    if labels == "zh":
+        survey.data = data.rename(columns=ZH_COLUMNS)
+    elif labels != "en":
+        raise ValueError("labels must be 'en' or 'zh'")
+    return survey
+
+
+def demo_config(labels: str = "en", invitations: dict[str, int] | None = None) -> dict:
+    """The scoring configuration of the demo survey, as a dict (write it out with ``yaml.safe_dump``)."""
+    name = (lambda c: ZH_COLUMNS[c]) if labels == "zh" else (lambda c: c)
+    config = {
+        "survey": "After-sales service satisfaction (demo)" if labels == "en" else "售后服务满意度调查(演示)",
+        "id": name("response_id"),
+        "items": {
+            name("recommend"): {"scale": [0, 10], "label": "How likely to recommend (0-10)"},
+            name("sat_overall"): {"scale": [1, 5], "label": "Overall satisfaction"},
+            name("sat_staff"): {"scale": [1, 5], "label": "Staff attitude"},
+            name("sat_speed"): {"scale": [1, 5], "label": "Speed of handling"},
+            name("sat_quality"): {"scale": [1, 5], "label": "Quality of repair"},
+            name("wait_too_long"): {"scale": [1, 5], "reverse": True, "label": "I waited too long (agree = bad)"},
+            name("ces"): {"scale": [1, 7], "label": "It was easy to get my issue resolved"},
+        },
+        "missing_codes": ["不适用", "N/A", "NA", "无", 99],
+        "nps": name("recommend"),
+        "csat": [name("sat_overall")],
+        "ces": name("ces"),
+        "top_box": 2,
+        "composites": {
+            "service_quality": {
+                "items": [name("sat_staff"), name("sat_speed"), name("sat_quality"), name("wait_too_long")],
+                "min_items": 3,
+            }
+        },
+        "segments": [name("project"), name("touchpoint"), name("channel")],
+        "period": {"column": name("submitted_at"), "freq": "W"},
+        "weights": name("weight"),
+        "design": {"strata": name("project"), "psu": name("building"), "lonely_psu": "adjust"},
+        "categorical": {name("resolved"): ["yes", "no"]},
+    }
+    if invitations:
+        config["invitations"] = {"by": name("project"), "counts": dict(invitations)}
+    return config
+
+
+def make_large_survey(n: int, seed: int = 0, n_items: int = 10, n_strata: int = 50, n_clusters: int = 2000) -> pd.DataFrame:
+    """A large synthetic survey for benchmarks: ``n`` rows, ``n_items`` items, 3 segments, strata, PSUs, weights.
+
+    Item 0 is a 0-10 recommend item; the others are 1-5 Likert items. Segments are categorical.
+
+    Examples
+    --------
+    >>> from cs_toolkit import demo
+    >>> demo.make_large_survey(1000, seed=1).shape
+    (1000, 17)
+    """
+    rng = np.random.default_rng(seed)
+    cluster = rng.integers(0, n_clusters, size=n)
+    stratum = cluster % n_strata
+    latent = rng.normal(0, 0.3, size=n_clusters)[cluster] + rng.normal(0, 1, size=n).astype(np.float32)
+    out = {
+        "stratum": stratum.astype(np.int32),
+        "cluster": cluster.astype(np.int32),
+        "weight": rng.uniform(0.5, 3.0, size=n),
+        "region": pd.Categorical.from_codes(rng.integers(0, 8, size=n), [f"region_{i}" for i in range(8)]),
+        "touchpoint": pd.Categorical.from_codes(rng.integers(0, 4, size=n), [t for t, _ in TOUCHPOINTS]),
+        "channel": pd.Categorical.from_codes(rng.integers(0, 3, size=n), [c for c, _ in CHANNELS]),
+    }
+    noise = rng.normal(0, 0.8, size=(n_items, n)).astype(np.float32)
+    out["item_0"] = np.clip(np.round(7 + 2 * latent + 2 * noise[0]), 0, 10)
+    for j in range(1, n_items):
+        out[f"item_{j}"] = np.clip(np.round(3.6 + latent + noise[j]), 1, 5)
+    frame = pd.DataFrame(out)
+    frame.insert(0, "response_id", np.arange(n, dtype=np.int64))
+    return frame

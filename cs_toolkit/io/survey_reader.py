@@ -1,0 +1,305 @@
+"""Read and validate a survey export against its scoring configuration.
+
+Every input row ends up either in ``data`` (kept) or in ``rejected_rows`` (set aside, with every reason
+in ``rejected``). Structural problems — an unreadable file, a required column missing — raise an
+exception that names the file and what to do.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cs_toolkit.errors import MissingColumnError
+from cs_toolkit.io.tables import RawTable, read_table
+from cs_toolkit.survey.config import ScoringConfig
+
+PROBLEM_COLUMNS = ["file", "row", "column", "value", "reason"]
+
+
+@dataclass
+class SurveyData:
+    """A validated survey: kept rows, rejected rows and their reasons, and the row accounting.
+
+    Attributes
+    ----------
+    data : DataFrame
+        Kept rows, indexed by their row number in the file; items are numeric (NaN = missing).
+    rejected : DataFrame
+        One line per problem that set a row aside: ``file``, ``row``, ``column``, ``value``, ``reason``.
+    rejected_rows : DataFrame
+        The rejected rows as read (text), indexed by row number, with a ``reasons`` column.
+    blanked : DataFrame
+        Values turned into missing (``on_invalid: missing``), same columns as ``rejected``.
+    """
+
+    data: pd.DataFrame
+    rejected: pd.DataFrame
+    rejected_rows: pd.DataFrame
+    blanked: pd.DataFrame
+    config: ScoringConfig
+    source: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.data) + len(self.rejected_rows)
+
+    def summary(self) -> dict:
+        """Row accounting: read = kept + rejected, always."""
+        return {
+            "file": self.source,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "rows_read": self.rows_read,
+            "rows_kept": len(self.data),
+            "rows_rejected": len(self.rejected_rows),
+            "values_blanked": len(self.blanked),
+        }
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        return (f"SurveyData({s['file']}: {s['rows_read']} rows read, {s['rows_kept']} kept, "
+                f"{s['rows_rejected']} rejected)")
+
+
+def read_survey(
+    path: str | Path,
+    config: ScoringConfig | dict | str | Path,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | int = 0,
+) -> SurveyData:
+    """Read a survey export and validate it against its scoring configuration.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV/TSV (any of UTF-8, UTF-8 with BOM, GB18030/GBK — detected), XLSX, SPSS ``.sav`` or Parquet.
+    config : ScoringConfig, dict, or path of a YAML file
+        Declares the id column, items and their scales, missing codes, segments, period, weights, design.
+    encoding, delimiter : str, optional
+        Override detection for text files.
+    sheet : str or int
+        Worksheet of an Excel file.
+
+    Returns
+    -------
+    SurveyData
+
+    Raises
+    ------
+    UnreadableFileError, EmptyExportError, MissingColumnError
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, cs_toolkit as cs
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "export.csv"
+    >>> _ = p.write_text("id,q1\\n1,5\\n2,７\\n3,不适用\\n", encoding="utf-8-sig")
+    >>> cfg = {"id": "id", "items": {"q1": {"scale": [1, 5]}}, "missing_codes": ["不适用"]}
+    >>> s = cs.read_survey(p, cfg)
+    >>> s.summary()["rows_kept"], s.rejected["reason"].to_list()
+    (2, ['7 is outside the scale 1-5'])
+    """
+    cfg = _as_config(config)
+    raw = read_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
+    return validate(raw, cfg)
+
+
+def validate_frame(frame: pd.DataFrame, config: ScoringConfig | dict | str | Path, source: str = "<DataFrame>") -> SurveyData:
+    """Validate a DataFrame already in memory, as :func:`read_survey` validates a file.
+
+    Row numbers in the result are the frame's positions plus 1.
+    """
+    cfg = _as_config(config)
+    frame = frame.copy()
+    frame.index = pd.Index(range(1, len(frame) + 1), name="row")
+    raw = RawTable(Path(source), frame, pd.DataFrame(columns=["row", "reason", "raw"]))
+    return validate(raw, cfg)
+
+
+def _as_config(config) -> ScoringConfig:
+    if isinstance(config, ScoringConfig):
+        return config
+    if isinstance(config, dict):
+        return ScoringConfig.from_dict(config)
+    return ScoringConfig.from_yaml(config)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Values as stripped, NFKC-normalised text (full-width digits become ASCII); missing stays missing."""
+    text = series.astype("string")
+    return text.str.normalize("NFKC").str.strip()
+
+
+def _problems(source: str, mask: pd.Series, column: str, values: pd.Series, reason) -> pd.DataFrame:
+    rows = mask[mask].index
+    reasons = reason[mask].to_list() if isinstance(reason, pd.Series) else [reason] * len(rows)
+    return pd.DataFrame(
+        {"file": source, "row": rows.to_numpy(), "column": column,
+         "value": values[mask].astype("string").to_list(), "reason": reasons}
+    )
+
+
+def validate(raw: RawTable, cfg: ScoringConfig) -> SurveyData:
+    """Validate a :class:`~cs_toolkit.io.tables.RawTable` (see :func:`read_survey`)."""
+    source = str(raw.path)
+    frame = raw.frame
+    _check_columns(raw, cfg)
+    out = pd.DataFrame(index=frame.index)
+    problems: list[pd.DataFrame] = []
+    blanked: list[pd.DataFrame] = []
+    missing_text = set(cfg.missing_codes)
+    missing_numbers = set()
+    for code in cfg.missing_codes:
+        try:
+            missing_numbers.add(float(code))
+        except ValueError:
+            pass
+
+    for name, spec in cfg.items.items():
+        col = frame[name]
+        text = _text(col)
+        is_missing = text.isna() | (text == "") | text.isin(missing_text)
+        number = pd.to_numeric(text.where(~is_missing), errors="coerce").astype(float)
+        is_missing |= number.isin(missing_numbers)
+        number = number.where(~is_missing)
+        not_number = ~is_missing & number.isna()
+        outside = ~is_missing & ~not_number & ((number < spec.low) | (number > spec.high))
+        fractional = ~is_missing & ~not_number & ~outside & (number != np.round(number))
+        reason = pd.Series("", index=frame.index, dtype="string")
+        reason[not_number] = f"not a number on the {spec.low}-{spec.high} scale"
+        reason[outside] = number[outside].map(lambda v: f"{v:g} is outside the scale {spec.low}-{spec.high}")
+        reason[fractional] = number[fractional].map(lambda v: f"{v:g} is not a point of the scale {spec.low}-{spec.high}")
+        bad = not_number | outside | fractional
+        if bad.any():
+            target = problems if cfg.on_invalid == "reject" else blanked
+            target.append(_problems(source, bad, name, col, reason))
+        out[name] = number.where(~bad)
+
+    for name, allowed in cfg.categorical.items():
+        text = _text(frame[name])
+        present = text.notna() & (text != "") & ~text.isin(missing_text)
+        bad = present & ~text.isin(allowed)
+        if bad.any():
+            target = problems if cfg.on_invalid == "reject" else blanked
+            target.append(_problems(source, bad, name, frame[name], f"not one of {list(allowed)}"))
+        out[name] = text.where(present & ~bad).astype("str")
+
+    for name in [*cfg.segments, cfg.strata, *cfg.psu, cfg.invitations_by]:
+        if name is None or name in out.columns:
+            continue
+        text = _text(frame[name])
+        out[name] = text.where(text != "").astype("str")
+        if name == cfg.strata or name in cfg.psu:
+            empty = text.isna() | (text == "")
+            if empty.any():
+                problems.append(_problems(source, empty, name, frame[name], "missing design value (stratum or PSU)"))
+
+    for name in cfg.fpc:
+        value = pd.to_numeric(_text(frame[name]), errors="coerce").astype(float)
+        bad = value.isna() | (value <= 0)
+        if bad.any():
+            problems.append(_problems(source, bad, name, frame[name], "missing or non-positive fpc"))
+        out[name] = value
+
+    if cfg.weights is not None:
+        text = _text(frame[cfg.weights])
+        weight = pd.to_numeric(text, errors="coerce").astype(float)
+        empty = text.isna() | (text == "")
+        reason = pd.Series("", index=frame.index, dtype="string")
+        reason[~empty & weight.isna()] = "weight is not a number"
+        reason[empty] = "missing weight"
+        reason[weight <= 0] = "zero or negative weight"
+        bad = reason != ""
+        if bad.any():
+            problems.append(_problems(source, bad, cfg.weights, frame[cfg.weights], reason))
+        out[cfg.weights] = weight
+
+    if cfg.period_column is not None:
+        text = _text(frame[cfg.period_column])
+        when = pd.to_datetime(text, errors="coerce", format="mixed")
+        bad = when.isna()
+        if bad.any():
+            reason = pd.Series("not a date/time", index=frame.index, dtype="string")
+            reason[text.isna() | (text == "")] = "missing date/time"
+            problems.append(_problems(source, bad, cfg.period_column, frame[cfg.period_column], reason))
+        out[cfg.period_column] = when
+
+    if cfg.id is not None:
+        ids = _text(frame[cfg.id])
+        empty = ids.isna() | (ids == "")
+        if empty.any():
+            problems.append(_problems(source, empty, cfg.id, frame[cfg.id], "missing response id"))
+        dup = ids.duplicated(keep="first") & ~empty
+        if dup.any():
+            first_row = pd.Series(frame.index, index=frame.index).groupby(ids.to_numpy()).transform("first")
+            reason = ids[dup].astype(str) + " is a duplicate response id (first seen at row " + first_row[dup].astype(str) + ")"
+            problems.append(_problems(source, dup, cfg.id, frame[cfg.id], reason))
+        out[cfg.id] = ids.astype("str")
+
+    # Pass through every other column unchanged, so nothing the export carried is lost.
+    for name in frame.columns:
+        if name not in out.columns:
+            out[name] = frame[name]
+    out = out[[c for c in frame.columns]]
+
+    problem_table = (pd.concat(problems, ignore_index=True) if problems
+                     else pd.DataFrame(columns=PROBLEM_COLUMNS))
+    if len(raw.malformed):
+        problem_table = pd.concat(
+            [problem_table, raw.malformed.assign(file=source, column="(row)", value=raw.malformed["raw"])[PROBLEM_COLUMNS]],
+            ignore_index=True,
+        )
+    problem_table = problem_table.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
+    rejected_index = pd.Index(problem_table["row"].unique(), name="row")
+    kept = out.drop(index=rejected_index.intersection(out.index))
+    reasons = problem_table.groupby("row")["reason"].agg("; ".join)
+    rejected_rows = frame.reindex(rejected_index.intersection(frame.index)).astype("string")
+    if len(raw.malformed):
+        malformed = raw.malformed.set_index("row")[["raw"]].astype("string")
+        rejected_rows = pd.concat([rejected_rows, malformed])
+    rejected_rows = rejected_rows.sort_index()
+    rejected_rows["reasons"] = reasons.reindex(rejected_rows.index).to_numpy()
+    blanked_table = pd.concat(blanked, ignore_index=True) if blanked else pd.DataFrame(columns=PROBLEM_COLUMNS)
+    result = SurveyData(
+        data=kept,
+        rejected=problem_table,
+        rejected_rows=rejected_rows,
+        blanked=blanked_table,
+        config=cfg,
+        source=source,
+        encoding=raw.encoding,
+        delimiter=raw.delimiter,
+        notes=list(raw.notes),
+    )
+    assert result.rows_read == raw.rows_read, "row accounting broken: every input row must be kept or rejected"
+    return result
+
+
+def _check_columns(raw: RawTable, cfg: ScoringConfig) -> None:
+    present = list(raw.frame.columns)
+    missing = [c for c in cfg.required_columns() if c not in present]
+    if not missing:
+        return
+    hints = []
+    for c in missing:
+        close = difflib.get_close_matches(c, present, n=1, cutoff=0.6)
+        if close:
+            hints.append(f"{c!r} -> did you mean {close[0]!r}?")
+    message = (
+        f"{raw.path}: column(s) {missing} required by the configuration are not in the file. "
+        f"Columns found: {present[:30]}."
+    )
+    if hints:
+        message += " " + " ".join(hints)
+    if raw.notes:
+        message += " Note: " + "; ".join(raw.notes) + " (pass delimiter=... to choose it)."
+    message += " Rename the columns in the export or in the configuration so they agree."
+    raise MissingColumnError(message)
