@@ -7,6 +7,7 @@ exception that names the file and what to do.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,10 +159,8 @@ def validate(raw: RawTable, cfg: ScoringConfig) -> SurveyData:
     missing_text = set(cfg.missing_codes)
     missing_numbers = set()
     for code in cfg.missing_codes:
-        try:
+        with contextlib.suppress(ValueError):
             missing_numbers.add(float(code))
-        except ValueError:
-            pass
 
     for name, spec in cfg.items.items():
         col = frame[name]
@@ -175,8 +174,8 @@ def validate(raw: RawTable, cfg: ScoringConfig) -> SurveyData:
         fractional = ~is_missing & ~not_number & ~outside & (number != np.round(number))
         reason = pd.Series("", index=frame.index, dtype="string")
         reason[not_number] = f"not a number on the {spec.low}-{spec.high} scale"
-        reason[outside] = number[outside].map(lambda v: f"{v:g} is outside the scale {spec.low}-{spec.high}")
-        reason[fractional] = number[fractional].map(lambda v: f"{v:g} is not a point of the scale {spec.low}-{spec.high}")
+        reason[outside] = number[outside].map("{:g}".format) + f" is outside the scale {spec.low}-{spec.high}"
+        reason[fractional] = number[fractional].map("{:g}".format) + f" is not a point of the scale {spec.low}-{spec.high}"
         bad = not_number | outside | fractional
         if bad.any():
             target = problems if cfg.on_invalid == "reject" else blanked
