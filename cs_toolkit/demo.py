@@ -302,3 +302,50 @@ def make_large_survey(n: int, seed: int = 0, n_items: int = 10, n_strata: int = 
     frame = pd.DataFrame(out)
     frame.insert(0, "response_id", np.arange(n, dtype=np.int64))
     return frame
+
+
+def add_export_noise(data: pd.DataFrame, config: dict, seed: int = 0, n_bad: int = 6) -> tuple[pd.DataFrame, set[int]]:
+    """Damage an export the way real ones are damaged, and say which rows must be rejected.
+
+    Injects full-width digits (valid: read as normal digits), missing codes (valid: become missing),
+    and — in ``n_bad`` distinct rows — out-of-scale values, text in numeric items, zero weights and
+    duplicated response ids.
+
+    Returns the damaged copy (all values as text) and the positions (0-based) of rows that a reader
+    must reject.
+    """
+    rng = np.random.default_rng(seed)
+    out = data.astype(object).copy()
+    items = list(config["items"])
+    nps_item = config.get("nps")
+    likert = [i for i in items if i != nps_item]
+    weight = config.get("weights")
+    id_col = config.get("id")
+    n = len(out)
+    positions = rng.choice(np.arange(1, n), size=min(n_bad + 6, n - 1), replace=False)
+    bad_rows, harmless = positions[:n_bad], positions[n_bad:]
+    kinds = ["out_of_scale", "text", "zero_weight", "duplicate_id"]
+    for k, pos in enumerate(bad_rows):
+        kind = kinds[k % len(kinds)]
+        if kind == "zero_weight" and weight is None:
+            kind = "text"
+        if kind == "duplicate_id" and id_col is None:
+            kind = "out_of_scale"
+        col = out.columns.get_loc
+        if kind == "out_of_scale":
+            item = likert[k % len(likert)]
+            out.iat[pos, col(item)] = config["items"][item]["scale"][1] + 3
+        elif kind == "text":
+            out.iat[pos, col(nps_item or likert[0])] = "很好"
+        elif kind == "zero_weight":
+            out.iat[pos, col(weight)] = 0
+        else:
+            out.iat[pos, col(id_col)] = out.iat[0, col(id_col)]
+    for k, pos in enumerate(harmless):
+        item = likert[k % len(likert)]
+        value = out.iat[pos, out.columns.get_loc(item)]
+        if k % 2 == 0 and pd.notna(value):
+            out.iat[pos, out.columns.get_loc(item)] = str(int(value)).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+        elif config.get("missing_codes"):
+            out.iat[pos, out.columns.get_loc(item)] = config["missing_codes"][0]
+    return out, {int(p) for p in bad_rows}

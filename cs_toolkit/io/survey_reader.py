@@ -174,8 +174,8 @@ def validate(raw: RawTable, cfg: ScoringConfig) -> SurveyData:
         fractional = ~is_missing & ~not_number & ~outside & (number != np.round(number))
         reason = pd.Series("", index=frame.index, dtype="string")
         reason[not_number] = f"not a number on the {spec.low}-{spec.high} scale"
-        reason[outside] = number[outside].map("{:g}".format) + f" is outside the scale {spec.low}-{spec.high}"
-        reason[fractional] = number[fractional].map("{:g}".format) + f" is not a point of the scale {spec.low}-{spec.high}"
+        reason[outside] = number[outside].map("{:g}".format).astype("string") + f" is outside the scale {spec.low}-{spec.high}"
+        reason[fractional] = number[fractional].map("{:g}".format).astype("string") + f" is not a point of the scale {spec.low}-{spec.high}"
         bad = not_number | outside | fractional
         if bad.any():
             target = problems if cfg.on_invalid == "reject" else blanked
