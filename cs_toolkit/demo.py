@@ -10,7 +10,7 @@ Examples
 >>> from cs_toolkit import demo
 >>> survey = demo.make_survey(seed=1)
 >>> sorted(survey.truth)[:3]
-['csat_mean', 'csat_top2', 'nps']
+['ces_mean', 'csat_mean', 'csat_top2']
 """
 
 from __future__ import annotations

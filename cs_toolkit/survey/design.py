@@ -960,16 +960,21 @@ class SurveyDesign:
         hi = np.inf if upper is None else upper
         if lo > hi:
             raise DesignError(f"lower bound {lower} is above upper bound {upper}")
-        for _ in range(100 if strict else 1):
-            outside = (w < lo) | (w > hi)
+        total = w.sum()
+        if not (lo * len(w) <= total <= hi * len(w)):
+            raise DesignError(
+                f"the total weight {total:g} cannot be spread over {len(w)} weights within [{lo:g}, {hi:g}]; widen the bounds"
+            )
+        fixed = np.zeros(len(w), dtype=bool)
+        for _ in range(len(w) if strict else 1):
+            outside = ~fixed & ((w < lo) | (w > hi))
             if not outside.any():
                 break
-            excess = (w - np.clip(w, lo, hi)).sum()
-            w = np.clip(w, lo, hi)
-            inside = ~outside
-            if not inside.any():
-                raise DesignError("every weight is outside the trimming bounds; widen them")
-            w[inside] += excess * w[inside] / w[inside].sum()
+            w[outside] = np.clip(w[outside], lo, hi)
+            fixed |= outside
+            free = ~fixed
+            # the weights not at a bound absorb what trimming removed (or added), in proportion to their size
+            w[free] *= (total - w[fixed].sum()) / w[free].sum()
         return self._with(w, None)
 
 

@@ -72,8 +72,8 @@ def cronbach_alpha(data: pd.DataFrame, items: list[str]) -> tuple[float, pd.Data
     --------
     >>> import pandas as pd
     >>> df = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 5], "c": [1, 3, 3, 4, 4]})
-    >>> round(cronbach_alpha(df, ["a", "b", "c"])[0], 4)
-    0.9344
+    >>> float(round(cronbach_alpha(df, ["a", "b", "c"])[0], 4))
+    0.9538
     """
     complete = data[items].dropna().astype(float)
     k = len(items)
