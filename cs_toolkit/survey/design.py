@@ -483,7 +483,7 @@ class SurveyDesign:
         level: float,
         extra_keys: dict[str, object] | None = None,
     ) -> pd.DataFrame:
-        var = self._variance(est.influence)
+        var = np.where(est.n > 0, self._variance(est.influence), np.nan)  # an empty domain has no SE
         se = np.sqrt(var)
         z = stats.norm.ppf(0.5 + level / 2)
         frame = pd.DataFrame(index=range(len(est.estimate))) if labels is None else labels.reset_index(drop=True)

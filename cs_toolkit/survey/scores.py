@@ -291,7 +291,7 @@ def _long(table: pd.DataFrame, measure: str, item: str | None, by: str | None, u
     factor = 100.0 if percent else 1.0
     for col in ("estimate", "se", "ci_low", "ci_high"):
         out[col] = table[col].to_numpy() * factor
-    return out
+    return out[out["n"] > 0]  # e.g. an item not asked in a channel: no row rather than an empty estimate
 
 
 def _differences(design: SurveyDesign, cfg: ScoringConfig) -> pd.DataFrame:
