@@ -71,9 +71,10 @@ class _Influence:
     for domain estimates on an uncalibrated design, or dense (``x`` is n x K).
     """
 
-    x: np.ndarray
+    x: np.ndarray | None
     column: np.ndarray | None
     k: int
+    unit_totals: list[np.ndarray] | None = None  # per stage (n_units x K), when computed from grouped sums
 
     def dense(self) -> np.ndarray:
         if self.column is None:
@@ -82,6 +83,19 @@ class _Influence:
         rows = np.flatnonzero(self.column >= 0)
         out[rows, self.column[rows]] = self.x[rows]
         return out
+
+
+@dataclass(frozen=True)
+class _Domains:
+    codes: np.ndarray  # (n,) domain of each row, -1 = in none
+    labels: pd.DataFrame | None
+    k: int
+    complete: bool  # every row is in a domain
+    weight_sum: np.ndarray  # (k,) over all rows of the domain
+    weight_sq_sum: np.ndarray
+    n: np.ndarray
+    finest_weight_sum: np.ndarray | None  # (n_units x k) at the finest stage, for grouped unit totals
+    finest_key: np.ndarray | None  # (n,) finest unit * k + domain, when every row is in a domain
 
 
 def _as_list(value: str | Sequence[str] | None) -> list[str]:
@@ -155,7 +169,7 @@ class SurveyDesign:
             raise DesignError(f"data must be a pandas DataFrame, not {type(data).__name__}")
         if lonely_psu not in LONELY_PSU_OPTIONS:
             raise DesignError(f"lonely_psu must be one of {LONELY_PSU_OPTIONS}, not {lonely_psu!r}")
-        self.data = data
+        self.data = data.copy(deep=False)  # copy-on-write: later edits of the caller's frame don't reach us
         self.weights_column = weights
         self.strata_column = strata
         self.psu_columns = _as_list(psu)
@@ -172,6 +186,10 @@ class SurveyDesign:
         self._stages, popsizes = self._build_stages()
         self._weights = self._build_weights(popsizes)
         self._check_lonely()
+        self._finest_to_stage = self._unit_maps()
+        # Variance from grouped sums needs no per-row influence values unless the last stage is the row.
+        self._grouped_totals = not self._stages[-1].rows_are_units
+        self._domain_cache: dict[tuple[str, ...], _Domains] = {}
 
     # ------------------------------------------------------------------ construction
     def _check_columns(self) -> None:
@@ -284,6 +302,16 @@ class SurveyDesign:
             return w
         return np.ones(len(self.data))
 
+    def _unit_maps(self) -> list[np.ndarray]:
+        """For each stage, the unit that each finest-stage unit belongs to."""
+        finest = self._stages[-1]
+        maps = []
+        for stage in self._stages:
+            m = np.empty(finest.n_units, dtype=np.int64)
+            m[finest.unit] = stage.unit
+            maps.append(m)
+        return maps
+
     def _row_stratum(self, stage: _Stage) -> np.ndarray:
         return stage.unit_stratum[stage.unit]
 
@@ -328,20 +356,43 @@ class SurveyDesign:
         new = object.__new__(SurveyDesign)
         new.__dict__.update(self.__dict__)
         new._weights = weights
+        new._domain_cache = {}  # cached sums depend on the weights
         if calibration is not None:
             new._calibrations = (*self._calibrations, calibration)
         return new
 
     # ------------------------------------------------------------------ domains and influence values
-    def _domains(self, by: str | Sequence[str] | None) -> tuple[np.ndarray, pd.DataFrame | None, int]:
-        by_cols = _as_list(by)
-        if not by_cols:
-            return np.zeros(self.n, dtype=np.int64), None, 1
-        missing = [c for c in by_cols if c not in self.data.columns]
-        if missing:
-            raise DesignError(f"by column(s) {missing} not in the data; available: {list(self.data.columns)}")
-        codes, labels = factorize(self.data, by_cols)
-        return codes, labels, len(labels)
+    def _domains(self, by: str | Sequence[str] | None) -> _Domains:
+        key = tuple(_as_list(by))
+        cached = self._domain_cache.get(key)
+        if cached is not None:
+            return cached
+        if not key:
+            codes, labels, k = np.zeros(self.n, dtype=np.int64), None, 1
+        else:
+            missing = [c for c in key if c not in self.data.columns]
+            if missing:
+                raise DesignError(f"by column(s) {missing} not in the data; available: {list(self.data.columns)}")
+            codes, labels = factorize(self.data, list(key))
+            k = len(labels)
+        inside = codes >= 0
+        complete = bool(inside.all())
+        g = codes if complete else codes[inside]
+        w = self._weights if complete else self._weights[inside]
+        finest_sw = finest_key = None
+        if self._grouped_totals:
+            finest = self._stages[-1]
+            unit = finest.unit if complete else finest.unit[inside]
+            key_ = unit * k + g
+            finest_sw = np.bincount(key_, weights=w, minlength=finest.n_units * k).reshape(finest.n_units, k)
+            finest_key = key_ if complete else None
+        info = _Domains(
+            codes, labels, k, complete,
+            np.bincount(g, weights=w, minlength=k), np.bincount(g, weights=w * w, minlength=k),
+            np.bincount(g, minlength=k).astype(float), finest_sw, finest_key,
+        )
+        self._domain_cache[key] = info
+        return info
 
     def _numeric(self, var: str) -> np.ndarray:
         if var not in self.data.columns:
@@ -354,33 +405,78 @@ class SurveyDesign:
             )
         return col.to_numpy(dtype=float, na_value=np.nan)
 
-    def _linearize(self, y: np.ndarray, domain: np.ndarray, k: int, kind: str) -> _Estimate:
-        w = self._weights
-        valid = np.isfinite(y) & (domain >= 0)
-        g = domain[valid]
-        wv = w[valid]
-        yv = y[valid]
-        weight_sum = np.bincount(g, weights=wv, minlength=k)
-        weight_sq_sum = np.bincount(g, weights=wv * wv, minlength=k)
-        wy_sum = np.bincount(g, weights=wv * yv, minlength=k)
-        n = np.bincount(g, minlength=k).astype(float)
+    def _linearize(self, y: np.ndarray, dom: _Domains, kind: str, binary: bool = False) -> _Estimate:
+        """Estimates of a mean or total of ``y`` in each domain, and their influence values.
+
+        ``binary`` says y is 0/1, so that sum(w y^2) = sum(w y) and one pass is saved.
+        """
+        if kind not in ("mean", "total"):  # pragma: no cover - internal misuse
+            raise ValueError(kind)
+        k = dom.k
+        finite = np.isfinite(y)
+        all_valid = dom.complete and bool(finite.all())
+        if all_valid:
+            valid = None
+            g, wv, yv = dom.codes, self._weights, y
+            weight_sum, weight_sq_sum, n = dom.weight_sum, dom.weight_sq_sum, dom.n
+        else:
+            valid = finite & (dom.codes >= 0)
+            g, wv, yv = dom.codes[valid], self._weights[valid], y[valid]
+            weight_sum = np.bincount(g, weights=wv, minlength=k)
+            weight_sq_sum = np.bincount(g, weights=wv * wv, minlength=k)
+            n = np.bincount(g, minlength=k).astype(float)
+        wy = wv * yv
+        grouped = self._grouped_totals and not self._calibrations
+        if grouped:
+            finest = self._stages[-1]
+            key = dom.finest_key if valid is None else finest.unit[valid] * k + g
+            unit_wy = np.bincount(key, weights=wy, minlength=finest.n_units * k).reshape(finest.n_units, k)
+            wy_sum = unit_wy.sum(axis=0)
+        else:
+            wy_sum = np.bincount(g, weights=wy, minlength=k)
+        wyy_sum = wy_sum if binary else np.bincount(g, weights=wy * yv, minlength=k)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = wy_sum / weight_sum
-            resid = yv - mean[g]
-            element_var = np.bincount(g, weights=wv * resid**2, minlength=k) / weight_sum * n / (n - 1)
-        x = np.zeros(self.n)
+            element_var = np.maximum(wyy_sum - weight_sum * mean**2, 0.0) / weight_sum * n / (n - 1)
+            if kind == "mean":
+                estimate = mean
+                srs = element_var * self._srs_factor(n, weight_sum)
+            else:
+                estimate = wy_sum
+                srs = element_var * weight_sum**2 * self._srs_factor(n, weight_sum)
+        if grouped:
+            influence = self._grouped_influence(dom, valid, key, wv, unit_wy, mean, weight_sum, kind)
+        else:
+            x = np.zeros(self.n)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                contrib = wv * (yv - mean[g]) / weight_sum[g] if kind == "mean" else wy
+            if valid is None:
+                x[:] = contrib
+                column = dom.codes
+            else:
+                x[valid] = contrib
+                column = np.where(valid, dom.codes, -1)
+            influence = _Influence(x, column, k)
+        est = _Estimate(estimate, influence, n, weight_sum, weight_sq_sum, srs)
+        est.extra["_wyy_sum"] = wyy_sum
+        return est
+
+    def _grouped_influence(self, dom, valid, key, wv, unit_wy, mean, weight_sum, kind) -> _Influence:
+        """Unit totals of the influence values straight from grouped sums: (sum wy - mean * sum w) / W."""
+        finest = self._stages[-1]
+        k = dom.k
+        size = finest.n_units * k
+        totals = unit_wy
         if kind == "mean":
-            x[valid] = wv * resid / weight_sum[g]
-            estimate = mean
-            srs = element_var * self._srs_factor(n, weight_sum)
-        elif kind == "total":
-            x[valid] = wv * yv
-            estimate = wy_sum
-            srs = element_var * weight_sum**2 * self._srs_factor(n, weight_sum)
-        else:  # pragma: no cover - internal misuse
-            raise ValueError(kind)
-        column = np.where(valid, domain, -1)
-        return _Estimate(estimate, _Influence(x, column, k), n, weight_sum, weight_sq_sum, srs)
+            sw = dom.finest_weight_sum if valid is None else np.bincount(key, weights=wv, minlength=size).reshape(
+                finest.n_units, k)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                totals = np.where(weight_sum > 0, (totals - mean * sw) / weight_sum, 0.0)
+        per_stage = [
+            totals if s == len(self._stages) - 1 else group_sum(self._finest_to_stage[s], totals, stage.n_units)
+            for s, stage in enumerate(self._stages)
+        ]
+        return _Influence(None, None, k, unit_totals=per_stage)
 
     def _srs_factor(self, n: np.ndarray, weight_sum: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -411,8 +507,14 @@ class SurveyDesign:
         if self._calibrations:
             influence = _Influence(self._residualize(influence.dense()), None, influence.k)
         total = None
-        for stage in self._stages:
-            if influence.column is not None and stage.rows_are_units:
+        for s, stage in enumerate(self._stages):
+            if influence.unit_totals is not None:
+                totals = influence.unit_totals[s]
+                if contrast is not None:
+                    totals = totals @ contrast
+                s1 = group_sum(stage.unit_stratum, totals, stage.n_strata)
+                s2 = group_sum(stage.unit_stratum, totals**2, stage.n_strata)
+            elif influence.column is not None and stage.rows_are_units:
                 s1, s2 = self._row_unit_sums(stage, influence)
                 if contrast is not None:
                     s2 = s2 @ contrast**2  # each unit feeds one column only: no cross terms
@@ -486,21 +588,18 @@ class SurveyDesign:
         var = np.where(est.n > 0, self._variance(est.influence), np.nan)  # an empty domain has no SE
         se = np.sqrt(var)
         z = stats.norm.ppf(0.5 + level / 2)
-        frame = pd.DataFrame(index=range(len(est.estimate))) if labels is None else labels.reset_index(drop=True)
-        frame["variable"] = variable
+        k = len(est.estimate)
+        columns: dict[str, object] = {} if labels is None else {c: labels[c].to_numpy() for c in labels.columns}
+        columns["variable"] = np.full(k, variable, dtype=object)
         for key, value in (extra_keys or {}).items():
-            frame[key] = value
-        frame["estimate"] = est.estimate
-        frame["se"] = se
-        frame["ci_low"] = est.estimate - z * se
-        frame["ci_high"] = est.estimate + z * se
-        frame["n"] = est.n.astype(np.int64)
+            columns[key] = np.full(k, value, dtype=object)
         with np.errstate(invalid="ignore", divide="ignore"):
-            frame["n_eff"] = est.weight_sum**2 / est.weight_sq_sum
-            frame["deff"] = var / est.srs_variance
-        for key, value in est.extra.items():
-            frame[key] = value
-        return frame
+            columns.update(
+                estimate=est.estimate, se=se, ci_low=est.estimate - z * se, ci_high=est.estimate + z * se,
+                n=est.n.astype(np.int64), n_eff=est.weight_sum**2 / est.weight_sq_sum, deff=var / est.srs_variance,
+            )
+        columns.update({key: value for key, value in est.extra.items() if not key.startswith("_")})
+        return pd.DataFrame(columns)
 
     @staticmethod
     def _finish(frames: list[pd.DataFrame], by_cols: list[str], key_cols: list[str]) -> pd.DataFrame:
@@ -560,11 +659,11 @@ class SurveyDesign:
         return self._estimate_many(var, by, level, kind="total")
 
     def _estimate_many(self, var, by, level, kind) -> pd.DataFrame:
-        domain, labels, k = self._domains(by)
+        dom = self._domains(by)
         frames = []
         for v in _as_list(var):
-            est = self._linearize(self._numeric(v), domain, k, kind)
-            frames.append(self._table(est, labels, v, level))
+            est = self._linearize(self._numeric(v), dom, kind)
+            frames.append(self._table(est, dom.labels, v, level))
         return self._finish(frames, _as_list(by), ["variable"])
 
     def proportion(self, var: str, by: str | Sequence[str] | None = None, level: float = 0.95) -> pd.DataFrame:
@@ -583,14 +682,14 @@ class SurveyDesign:
             raise DesignError(f"column {var!r} not in the data; available: {list(self.data.columns)}")
         col = self.data[var]
         levels = pd.Index(col.dropna().unique()).sort_values()
-        domain, labels, k = self._domains(by)
+        dom = self._domains(by)
         missing = col.isna().to_numpy()
         frames = []
         for lv in levels:
             y = (col == lv).to_numpy(dtype=float, na_value=0.0)
             y[missing] = np.nan
-            est = self._linearize(y, domain, k, "mean")
-            frames.append(self._table(est, labels, var, level, {"level": lv}))
+            est = self._linearize(y, dom, "mean", binary=True)
+            frames.append(self._table(est, dom.labels, var, level, {"level": lv}))
         return self._finish(frames, _as_list(by), ["level"])
 
     def share(
@@ -607,12 +706,22 @@ class SurveyDesign:
         """
         if var not in self.data.columns:
             raise DesignError(f"column {var!r} not in the data; available: {list(self.data.columns)}")
+        y = self._indicator(var, values)
+        dom = self._domains(by)
+        est = self._linearize(y, dom, "mean", binary=True)
+        return self._finish([self._table(est, dom.labels, var, level)], _as_list(by), ["variable"])
+
+    def _indicator(self, var: str, values: Sequence[object]) -> np.ndarray:
+        """1.0 where ``var`` is one of ``values``, 0.0 elsewhere, NaN where it is missing."""
         col = self.data[var]
+        if pd.api.types.is_numeric_dtype(col) and all(isinstance(v, int | float) for v in values):
+            arr = col.to_numpy(dtype=float, na_value=np.nan)
+            y = np.isin(arr, np.asarray(values, dtype=float)).astype(float)
+            y[np.isnan(arr)] = np.nan
+            return y
         y = col.isin(list(values)).to_numpy(dtype=float)
         y[col.isna().to_numpy()] = np.nan
-        domain, labels, k = self._domains(by)
-        est = self._linearize(y, domain, k, "mean")
-        return self._finish([self._table(est, labels, var, level)], _as_list(by), ["variable"])
+        return y
 
     def nps(self, var: str, by: str | Sequence[str] | None = None, level: float = 0.95) -> pd.DataFrame:
         """Net Promoter Score of a 0-10 item: % promoters (9-10) minus % detractors (0-6), with SE.
@@ -637,19 +746,16 @@ class SurveyDesign:
             )
         score = np.where(y >= 9, 100.0, np.where(y <= 6, -100.0, 0.0))
         score[~np.isfinite(y)] = np.nan
-        domain, labels, k = self._domains(by)
-        est = self._linearize(score, domain, k, "mean")
-        valid = np.isfinite(y) & (domain >= 0)
-        g = domain[valid]
-        wv = self._weights[valid]
+        dom = self._domains(by)
+        est = self._linearize(score, dom, "mean")
+        # sum(w s) = 100 (P - D) W and sum(w s^2) = 10000 (P + D) W: the shares need no further pass.
         with np.errstate(invalid="ignore", divide="ignore"):
-            for name, mask in (
-                ("promoters", y[valid] >= 9),
-                ("passives", (y[valid] >= 7) & (y[valid] < 9)),
-                ("detractors", y[valid] <= 6),
-            ):
-                est.extra[name] = 100 * np.bincount(g, weights=wv * mask, minlength=k) / est.weight_sum
-        return self._finish([self._table(est, labels, var, level)], _as_list(by), ["variable"])
+            net = est.estimate / 100
+            both = est.extra["_wyy_sum"] / (10000 * est.weight_sum)
+        est.extra["promoters"] = 100 * (both + net) / 2
+        est.extra["passives"] = 100 * (1 - both)
+        est.extra["detractors"] = 100 * (both - net) / 2
+        return self._finish([self._table(est, dom.labels, var, level)], _as_list(by), ["variable"])
 
     # ------------------------------------------------------------------ comparisons
     def compare(
@@ -693,7 +799,9 @@ class SurveyDesign:
         >>> bool(res["significant"].item())
         True
         """
-        domain, labels, k = self._domains(by)
+        dom = self._domains(by)
+        labels, k = dom.labels, dom.k
+        binary = False
         if statistic == "mean":
             y = self._numeric(var)
         elif statistic == "nps":
@@ -703,12 +811,11 @@ class SurveyDesign:
         elif statistic == "share":
             if values is None:
                 raise DesignError("statistic='share' needs values=[...] (e.g. [4, 5] for top-2-box)")
-            col = self.data[var]
-            y = col.isin(list(values)).to_numpy(dtype=float)
-            y[col.isna().to_numpy()] = np.nan
+            y = self._indicator(var, values)
+            binary = True
         else:
             raise DesignError(f"statistic must be 'mean', 'nps' or 'share', not {statistic!r}")
-        est = self._linearize(y, domain, k, "mean")
+        est = self._linearize(y, dom, "mean", binary=binary)
         if pairs == "all":
             index_pairs = [(a, b) for a in range(k) for b in range(a + 1, k)]
         elif pairs == "consecutive":
@@ -761,18 +868,13 @@ class SurveyDesign:
         >>> round(cs.SurveyDesign(df, weights="w").effective_n()["n_eff"].item(), 3)
         2.909
         """
-        domain, labels, k = self._domains(by)
-        ok = domain >= 0
-        g = domain[ok]
-        w = self._weights[ok]
-        sw = np.bincount(g, weights=w, minlength=k)
-        sw2 = np.bincount(g, weights=w * w, minlength=k)
-        n = np.bincount(g, minlength=k)
-        frame = pd.DataFrame(index=range(k)) if labels is None else labels.reset_index(drop=True)
-        frame["n"] = n
+        dom = self._domains(by)
+        sw, sw2 = dom.weight_sum, dom.weight_sq_sum
+        frame = pd.DataFrame(index=range(dom.k)) if dom.labels is None else dom.labels.reset_index(drop=True)
+        frame["n"] = dom.n.astype(np.int64)
         frame["weight_sum"] = sw
         frame["n_eff"] = sw**2 / sw2
-        frame["deff_weighting"] = n / frame["n_eff"]
+        frame["deff_weighting"] = dom.n / frame["n_eff"]
         return frame
 
     def poststratify(
