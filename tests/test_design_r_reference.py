@@ -162,3 +162,21 @@ def test_raking_errors(dclus1):
         dclus1.rake({"stype": STYPE_POP, "sch.wide": {"No": 1, "Yes": 2}})
     with pytest.raises(RakingConvergenceError, match="did not converge"):
         dclus1.rake({"stype": STYPE_POP, "sch.wide": SCHWIDE_POP}, max_iter=1)
+
+
+def test_domain_means_on_a_cluster_design():
+    # R: svyby(~api00, ~stype, svydesign(id=~dnum, weights=~pw, data=apiclus1), svymean)
+    design = cs.SurveyDesign(api("apiclus1"), weights="pw", psu="dnum")
+    res = design.mean("api00", by="stype")
+    expected = {"E": (648.8681, 22.58731), "H": (618.5714, 38.40263), "M": (631.4400, 31.92737)}
+    for stype, (mean, se) in expected.items():
+        close((res.loc[stype, "estimate"], res.loc[stype, "se"]), (mean, se))
+
+
+def test_crosstab_exports_to_excel(tmp_path):
+    from cs_toolkit.survey.crosstab import crosstab
+
+    ct = crosstab(api("apistrat"), "awards", "stype", weights="pw")
+    sheets = pd.read_excel(ct.to_excel(tmp_path / "ct.xlsx"), sheet_name=None)
+    assert {"crosstab", "crosstab_values", "notes"} <= set(sheets)
+    assert sheets["crosstab"].iloc[0, 1].startswith("27.0%")
