@@ -12,7 +12,7 @@ from cs_toolkit.errors import CalibrationError, DesignError, InvalidWeightError
 
 def test_srs_mean_se_is_sd_over_root_n():
     y = np.array([3.0, 5.0, 4.0, 2.0, 5.0, 1.0, 4.0])
-    res = cs.SurveyDesign(pd.DataFrame({"y": y})).mean("y")
+    res = cs.SurveyDesign(pd.DataFrame({"y": y})).mean("y", deff=True)
     assert res["estimate"].item() == pytest.approx(y.mean())
     assert res["se"].item() == pytest.approx(y.std(ddof=1) / np.sqrt(len(y)))
     assert res["deff"].item() == pytest.approx(1.0)

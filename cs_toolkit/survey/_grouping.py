@@ -30,7 +30,11 @@ def factorize(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.D
     per_column_codes = []
     per_column_levels = []
     for col in columns:
-        codes, levels = pd.factorize(frame[col], sort=True, use_na_sentinel=True)
+        series = frame[col]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            codes, levels = _category_codes(series)
+        else:
+            codes, levels = pd.factorize(series, sort=True, use_na_sentinel=True)
         per_column_codes.append(codes.astype(np.int64))
         per_column_levels.append(levels)
     if len(columns) == 1:
@@ -51,6 +55,17 @@ def factorize(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.D
         {col: np.asarray(lv)[idx] for col, lv, idx in zip(columns, per_column_levels, unravelled, strict=True)}
     )
     return codes, labels
+
+
+def _category_codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Codes of a categorical column without hashing its values, unused categories dropped."""
+    codes = series.cat.codes.to_numpy().astype(np.int64)
+    present = np.bincount(codes[codes >= 0], minlength=len(series.cat.categories)) > 0
+    if present.all():
+        return codes, pd.Index(series.cat.categories)
+    remap = np.full(len(present), -1, dtype=np.int64)
+    remap[present] = np.arange(int(present.sum()))
+    return np.where(codes >= 0, remap[np.maximum(codes, 0)], -1), pd.Index(series.cat.categories[present])
 
 
 def nested_codes(parent: np.ndarray, child: np.ndarray) -> np.ndarray:

@@ -113,7 +113,7 @@ class _Estimate:
     n: np.ndarray
     weight_sum: np.ndarray
     weight_sq_sum: np.ndarray
-    srs_variance: np.ndarray  # element variance for the design effect
+    srs_variance: np.ndarray | None  # variance under simple random sampling, for the design effect
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -237,8 +237,7 @@ class SurveyDesign:
         previous_unit = None
         for s, psu_col in enumerate(stage_psus):
             if psu_col is None:
-                unit = np.arange(n, dtype=np.int64)
-                unit = nested_codes(stratum_of_row, unit)
+                unit = np.arange(n, dtype=np.int64)  # each row is its own unit: already numbered
             else:
                 psu_codes, _ = factorize(self.data, [psu_col])
                 unit = nested_codes(stratum_of_row, psu_codes)
@@ -394,6 +393,17 @@ class SurveyDesign:
         self._domain_cache[key] = info
         return info
 
+    def _column(self, var: str) -> tuple[np.ndarray, bool, bool]:
+        """A numeric column as float64, whether it has missing values, and whether all values are whole."""
+        cache = self.__dict__.setdefault("_column_cache", {})
+        if var not in cache:
+            arr = self._numeric(var)
+            finite = np.isfinite(arr)
+            has_missing = not bool(finite.all())
+            values = arr[finite] if has_missing else arr
+            cache[var] = (arr, has_missing, bool(np.all(values == np.round(values))))
+        return cache[var]
+
     def _numeric(self, var: str) -> np.ndarray:
         if var not in self.data.columns:
             raise DesignError(f"column {var!r} not in the data; available: {list(self.data.columns)}")
@@ -405,27 +415,41 @@ class SurveyDesign:
             )
         return col.to_numpy(dtype=float, na_value=np.nan)
 
-    def _linearize(self, y: np.ndarray, dom: _Domains, kind: str, binary: bool = False) -> _Estimate:
+    def _linearize(
+        self,
+        y: np.ndarray,
+        dom: _Domains,
+        kind: str,
+        binary: bool = False,
+        second_moment: bool = False,
+        has_missing: bool | None = None,
+    ) -> _Estimate:
         """Estimates of a mean or total of ``y`` in each domain, and their influence values.
 
-        ``binary`` says y is 0/1, so that sum(w y^2) = sum(w y) and one pass is saved.
+        ``second_moment`` also sums w y^2 (for design effects); ``binary`` says y is 0/1, so that
+        sum(w y^2) = sum(w y) comes free.
         """
         if kind not in ("mean", "total"):  # pragma: no cover - internal misuse
             raise ValueError(kind)
         k = dom.k
-        finite = np.isfinite(y)
-        all_valid = dom.complete and bool(finite.all())
+        if has_missing is False:
+            finite = None
+            all_valid = dom.complete
+        else:
+            finite = np.isfinite(y)
+            all_valid = dom.complete and bool(finite.all())
         if all_valid:
             valid = None
             g, wv, yv = dom.codes, self._weights, y
             weight_sum, weight_sq_sum, n = dom.weight_sum, dom.weight_sq_sum, dom.n
         else:
-            valid = finite & (dom.codes >= 0)
+            valid = (dom.codes >= 0) if finite is None else finite & (dom.codes >= 0)
             g, wv, yv = dom.codes[valid], self._weights[valid], y[valid]
             weight_sum = np.bincount(g, weights=wv, minlength=k)
             weight_sq_sum = np.bincount(g, weights=wv * wv, minlength=k)
             n = np.bincount(g, minlength=k).astype(float)
-        wy = wv * yv
+        # A reused buffer: allocating a fresh n-sized temporary per estimate costs as much as the arithmetic.
+        wy = np.multiply(wv, yv, out=self._scratch(len(wv)))
         grouped = self._grouped_totals and not self._calibrations
         if grouped:
             finest = self._stages[-1]
@@ -434,22 +458,27 @@ class SurveyDesign:
             wy_sum = unit_wy.sum(axis=0)
         else:
             wy_sum = np.bincount(g, weights=wy, minlength=k)
-        wyy_sum = wy_sum if binary else np.bincount(g, weights=wy * yv, minlength=k)
+        if binary:
+            wyy_sum = wy_sum
+        elif second_moment:
+            wyy_sum = np.bincount(g, weights=wy * yv, minlength=k)
+        else:
+            wyy_sum = None
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = wy_sum / weight_sum
-            element_var = np.maximum(wyy_sum - weight_sum * mean**2, 0.0) / weight_sum * n / (n - 1)
-            if kind == "mean":
-                estimate = mean
+            estimate = mean if kind == "mean" else wy_sum
+            srs = None
+            if wyy_sum is not None:
+                element_var = np.maximum(wyy_sum - weight_sum * mean**2, 0.0) / weight_sum * n / (n - 1)
                 srs = element_var * self._srs_factor(n, weight_sum)
-            else:
-                estimate = wy_sum
-                srs = element_var * weight_sum**2 * self._srs_factor(n, weight_sum)
+                if kind == "total":
+                    srs = srs * weight_sum**2
         if grouped:
             influence = self._grouped_influence(dom, valid, key, wv, unit_wy, mean, weight_sum, kind)
         else:
             x = np.zeros(self.n)
             with np.errstate(invalid="ignore", divide="ignore"):
-                contrib = wv * (yv - mean[g]) / weight_sum[g] if kind == "mean" else wy
+                contrib = wv * (yv - mean[g]) / weight_sum[g] if kind == "mean" else wy.copy()
             if valid is None:
                 x[:] = contrib
                 column = dom.codes
@@ -460,6 +489,15 @@ class SurveyDesign:
         est = _Estimate(estimate, influence, n, weight_sum, weight_sq_sum, srs)
         est.extra["_wyy_sum"] = wyy_sum
         return est
+
+    def _scratch(self, size: int, slot: int = 0) -> np.ndarray:
+        """A reusable float buffer (slot 0: products inside _linearize; slot 1: derived variables)."""
+        buffers = self.__dict__.setdefault("_buffers", {})
+        buffer = buffers.get(slot)
+        if buffer is None or len(buffer) < size:
+            buffer = np.empty(max(size, self.n))
+            buffers[slot] = buffer
+        return buffer[:size]
 
     def _grouped_influence(self, dom, valid, key, wv, unit_wy, mean, weight_sum, kind) -> _Influence:
         """Unit totals of the influence values straight from grouped sums: (sum wy - mean * sum w) / W."""
@@ -584,6 +622,7 @@ class SurveyDesign:
         variable: str,
         level: float,
         extra_keys: dict[str, object] | None = None,
+        deff: bool = False,
     ) -> pd.DataFrame:
         var = np.where(est.n > 0, self._variance(est.influence), np.nan)  # an empty domain has no SE
         se = np.sqrt(var)
@@ -596,8 +635,10 @@ class SurveyDesign:
         with np.errstate(invalid="ignore", divide="ignore"):
             columns.update(
                 estimate=est.estimate, se=se, ci_low=est.estimate - z * se, ci_high=est.estimate + z * se,
-                n=est.n.astype(np.int64), n_eff=est.weight_sum**2 / est.weight_sq_sum, deff=var / est.srs_variance,
+                n=est.n.astype(np.int64), n_eff=est.weight_sum**2 / est.weight_sq_sum,
             )
+            if deff and est.srs_variance is not None:
+                columns["deff"] = var / est.srs_variance
         columns.update({key: value for key, value in est.extra.items() if not key.startswith("_")})
         return pd.DataFrame(columns)
 
@@ -612,7 +653,9 @@ class SurveyDesign:
         return out
 
     # ------------------------------------------------------------------ public estimators
-    def mean(self, var: str | Sequence[str], by: str | Sequence[str] | None = None, level: float = 0.95) -> pd.DataFrame:
+    def mean(
+        self, var: str | Sequence[str], by: str | Sequence[str] | None = None, level: float = 0.95, deff: bool = False
+    ) -> pd.DataFrame:
         """Weighted mean(s) with design-based standard errors (R ``svymean`` / ``svyby(..., svymean)``).
 
         Missing values are left out (``na.rm=TRUE``); domain estimates (``by``) use the whole design, so
@@ -626,12 +669,15 @@ class SurveyDesign:
             Column(s) defining domains (segments, periods); one row per domain and variable.
         level : float, default 0.95
             Confidence level of ``ci_low``/``ci_high``.
+        deff : bool, default False
+            Also return the design effect (variance over the simple-random-sampling variance; with an
+            fpc the without-replacement one, as R's ``deff=TRUE``). Costs one more pass over the data.
 
         Returns
         -------
         pandas.DataFrame
             Columns: the ``by`` columns, ``variable``, ``estimate``, ``se``, ``ci_low``, ``ci_high``,
-            ``n`` (respondents), ``n_eff`` (Kish effective sample size) and ``deff`` (design effect).
+            ``n`` (respondents), ``n_eff`` (Kish effective sample size) and, if asked, ``deff``.
 
         Examples
         --------
@@ -642,9 +688,11 @@ class SurveyDesign:
         A    A       4.5
         B    B       3.5
         """
-        return self._estimate_many(var, by, level, kind="mean")
+        return self._estimate_many(var, by, level, kind="mean", deff=deff)
 
-    def total(self, var: str | Sequence[str], by: str | Sequence[str] | None = None, level: float = 0.95) -> pd.DataFrame:
+    def total(
+        self, var: str | Sequence[str], by: str | Sequence[str] | None = None, level: float = 0.95, deff: bool = False
+    ) -> pd.DataFrame:
         """Estimated population total(s) with design-based standard errors (R ``svytotal``).
 
         Same parameters and result columns as :meth:`mean`.
@@ -656,17 +704,20 @@ class SurveyDesign:
         >>> cs.SurveyDesign(df, weights="w").total("complaints")["estimate"].item()
         50.0
         """
-        return self._estimate_many(var, by, level, kind="total")
+        return self._estimate_many(var, by, level, kind="total", deff=deff)
 
-    def _estimate_many(self, var, by, level, kind) -> pd.DataFrame:
+    def _estimate_many(self, var, by, level, kind, deff) -> pd.DataFrame:
         dom = self._domains(by)
         frames = []
         for v in _as_list(var):
-            est = self._linearize(self._numeric(v), dom, kind)
-            frames.append(self._table(est, dom.labels, v, level))
+            arr, has_missing, _ = self._column(v)
+            est = self._linearize(arr, dom, kind, second_moment=deff, has_missing=has_missing)
+            frames.append(self._table(est, dom.labels, v, level, deff=deff))
         return self._finish(frames, _as_list(by), ["variable"])
 
-    def proportion(self, var: str, by: str | Sequence[str] | None = None, level: float = 0.95) -> pd.DataFrame:
+    def proportion(
+        self, var: str, by: str | Sequence[str] | None = None, level: float = 0.95, deff: bool = False
+    ) -> pd.DataFrame:
         """Share of each category of ``var`` (R ``svymean`` on a factor), with standard errors.
 
         Returns one row per category (and domain), with a ``level`` column naming the category.
@@ -689,11 +740,16 @@ class SurveyDesign:
             y = (col == lv).to_numpy(dtype=float, na_value=0.0)
             y[missing] = np.nan
             est = self._linearize(y, dom, "mean", binary=True)
-            frames.append(self._table(est, dom.labels, var, level, {"level": lv}))
+            frames.append(self._table(est, dom.labels, var, level, {"level": lv}, deff=deff))
         return self._finish(frames, _as_list(by), ["level"])
 
     def share(
-        self, var: str, values: Sequence[object], by: str | Sequence[str] | None = None, level: float = 0.95
+        self,
+        var: str,
+        values: Sequence[object],
+        by: str | Sequence[str] | None = None,
+        level: float = 0.95,
+        deff: bool = False,
     ) -> pd.DataFrame:
         """Share of answers of ``var`` that fall in ``values`` (top-box, bottom-box, "yes"...), with SEs.
 
@@ -706,24 +762,35 @@ class SurveyDesign:
         """
         if var not in self.data.columns:
             raise DesignError(f"column {var!r} not in the data; available: {list(self.data.columns)}")
-        y = self._indicator(var, values)
+        y, has_missing = self._indicator(var, values)
         dom = self._domains(by)
-        est = self._linearize(y, dom, "mean", binary=True)
-        return self._finish([self._table(est, dom.labels, var, level)], _as_list(by), ["variable"])
+        est = self._linearize(y, dom, "mean", binary=True, has_missing=has_missing)
+        return self._finish([self._table(est, dom.labels, var, level, deff=deff)], _as_list(by), ["variable"])
 
-    def _indicator(self, var: str, values: Sequence[object]) -> np.ndarray:
-        """1.0 where ``var`` is one of ``values``, 0.0 elsewhere, NaN where it is missing."""
+    def _indicator(self, var: str, values: Sequence[object]) -> tuple[np.ndarray, bool]:
+        """1.0 where ``var`` is one of ``values``, 0.0 elsewhere, NaN where it is missing; and whether any is."""
         col = self.data[var]
         if pd.api.types.is_numeric_dtype(col) and all(isinstance(v, int | float) for v in values):
-            arr = col.to_numpy(dtype=float, na_value=np.nan)
-            y = np.isin(arr, np.asarray(values, dtype=float)).astype(float)
-            y[np.isnan(arr)] = np.nan
-            return y
+            arr, has_missing, integral = self._column(var)
+            wanted = np.unique(np.asarray(values, dtype=float))
+            if integral and len(wanted) and np.all(wanted == np.round(wanted)) and np.all(np.diff(wanted) == 1):
+                # a run of scale points (top-2-box) on whole numbers: two comparisons, no set lookup
+                hit = (arr >= wanted[0]) & (arr <= wanted[-1])
+            else:
+                hit = np.isin(arr, wanted)
+            y = self._scratch(len(arr), slot=1)
+            y[:] = hit
+            if has_missing:
+                y[np.isnan(arr)] = np.nan
+            return y, has_missing
         y = col.isin(list(values)).to_numpy(dtype=float)
-        y[col.isna().to_numpy()] = np.nan
-        return y
+        missing = col.isna().to_numpy()
+        y[missing] = np.nan
+        return y, bool(missing.any())
 
-    def nps(self, var: str, by: str | Sequence[str] | None = None, level: float = 0.95) -> pd.DataFrame:
+    def nps(
+        self, var: str, by: str | Sequence[str] | None = None, level: float = 0.95, deff: bool = False
+    ) -> pd.DataFrame:
         """Net Promoter Score of a 0-10 item: % promoters (9-10) minus % detractors (0-6), with SE.
 
         The score is the weighted mean of +100 (promoter), 0 (passive) and -100 (detractor), so its
@@ -737,17 +804,21 @@ class SurveyDesign:
         >>> cs.SurveyDesign(df).nps("recommend")["estimate"].item()
         40.0
         """
-        y = self._numeric(var)
-        finite = y[np.isfinite(y)]
-        if finite.size and (finite.min() < 0 or finite.max() > 10):
+        y, has_missing, _ = self._column(var)
+        low, high = np.nanmin(y) if len(y) else 0, np.nanmax(y) if len(y) else 0
+        if low < 0 or high > 10:
             raise DesignError(
-                f"NPS item {var!r} has values outside 0-10 (min {finite.min()}, max {finite.max()}); "
+                f"NPS item {var!r} has values outside 0-10 (min {low}, max {high}); "
                 f"validate the export with cs_toolkit.read_survey first."
             )
-        score = np.where(y >= 9, 100.0, np.where(y <= 6, -100.0, 0.0))
-        score[~np.isfinite(y)] = np.nan
+        score = self._scratch(len(y), slot=1)
+        score[:] = y >= 9
+        score -= y <= 6
+        score *= 100.0
+        if has_missing:
+            score[np.isnan(y)] = np.nan
         dom = self._domains(by)
-        est = self._linearize(score, dom, "mean")
+        est = self._linearize(score, dom, "mean", second_moment=True, has_missing=has_missing)
         # sum(w s) = 100 (P - D) W and sum(w s^2) = 10000 (P + D) W: the shares need no further pass.
         with np.errstate(invalid="ignore", divide="ignore"):
             net = est.estimate / 100
@@ -755,7 +826,7 @@ class SurveyDesign:
         est.extra["promoters"] = 100 * (both + net) / 2
         est.extra["passives"] = 100 * (1 - both)
         est.extra["detractors"] = 100 * (both - net) / 2
-        return self._finish([self._table(est, dom.labels, var, level)], _as_list(by), ["variable"])
+        return self._finish([self._table(est, dom.labels, var, level, deff=deff)], _as_list(by), ["variable"])
 
     # ------------------------------------------------------------------ comparisons
     def compare(
@@ -811,7 +882,7 @@ class SurveyDesign:
         elif statistic == "share":
             if values is None:
                 raise DesignError("statistic='share' needs values=[...] (e.g. [4, 5] for top-2-box)")
-            y = self._indicator(var, values)
+            y, _ = self._indicator(var, values)
             binary = True
         else:
             raise DesignError(f"statistic must be 'mean', 'nps' or 'share', not {statistic!r}")
@@ -1001,9 +1072,12 @@ class SurveyDesign:
         # updates, since every row of a cell gets the same factor.
         dims = [len(t) for t in targets]
         cell = np.ravel_multi_index(margin_codes, dims)
-        cell_codes, cell_index = pd.factorize(cell, sort=True)
+        if int(np.prod(dims)) <= 10_000_000:
+            cell_codes, cell_index = cell, np.arange(int(np.prod(dims)))  # dense table: empty cells weigh 0
+        else:
+            cell_codes, cell_index = pd.factorize(cell, sort=True)
         cell_levels = np.array(np.unravel_index(np.asarray(cell_index), dims))  # (n_margins, n_cells)
-        base = np.bincount(cell_codes, weights=self._weights)
+        base = np.bincount(cell_codes, weights=self._weights, minlength=len(cell_index))
         n_cells = len(base)
         factor = np.ones(n_cells)
         tol = epsilon * self._weights.sum() if epsilon < 1 else epsilon
