@@ -1,0 +1,124 @@
+"""Escalation flags with reasons: safety hazards, group complaints, media/regulator/legal threats,
+repeat complainants and overdue SLAs. Word lists are configurable and cover Chinese and English."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from cs_toolkit.complaints.text import normalize
+
+DEFAULT_WORDS: dict[str, list[str]] = {
+    "safety": [
+        "燃气泄漏", "煤气泄漏", "漏气", "燃气味", "煤气味", "天然气味", "起火", "着火", "冒烟", "火灾", "漏电", "触电",
+        "电击", "高空坠物", "坠落", "掉下来", "砸伤", "砸到", "玻璃爆裂", "自爆", "坍塌", "倒塌", "电梯困人", "困在电梯",
+        "电梯下坠", "受伤", "gas leak", "smell of gas", "smell gas", "fire", "smoke", "electric shock", "sparks",
+        "collapsed", "collapse", "fell from", "falling", "injured", "trapped in the lift", "trapped in the elevator",
+    ],
+    "media_legal": [
+        "媒体", "曝光", "记者", "电视台", "报社", "微博", "抖音", "12345", "市长热线", "住建局", "住建委", "房管局",
+        "消协", "消费者协会", "信访", "律师", "起诉", "法院", "诉讼", "仲裁", "举报", "journalist", "newspaper",
+        "media", "tv station", "lawyer", "attorney", "sue", "lawsuit", "court", "regulator", "ombudsman",
+    ],
+    "group": [
+        "业主们", "全体业主", "集体", "联名", "多户", "整栋", "整个小区", "很多业主", "好多业主", "大家都", "维权群",
+        "拉横幅", "群诉", "all residents", "many owners", "other owners", "neighbours", "neighbors", "petition",
+        "collective",
+    ],
+}
+FLAG_COLUMNS = ["escalate_safety", "escalate_media_legal", "escalate_group", "escalate_repeat", "escalate_sla"]
+
+
+def _matcher(words: Sequence[str]) -> re.Pattern | None:
+    words = sorted({normalize(w) for w in words if str(w).strip()}, key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile("|".join(rf"\b{re.escape(w)}\b" if w.isascii() and w[0].isalpha() else re.escape(w)
+                               for w in words))
+
+
+def flag_escalations(
+    frame: pd.DataFrame,
+    text: str,
+    *,
+    customer: str | None = None,
+    created: str | None = None,
+    responded: str | None = None,
+    sla_hours: float = 24.0,
+    repeat_min: int = 3,
+    repeat_window: str = "30D",
+    as_of: pd.Timestamp | None = None,
+    incident: str | None = None,
+    words: Mapping[str, Sequence[str]] | None = None,
+) -> pd.DataFrame:
+    """Escalation flags (one boolean column each) and ``escalation_reason`` for every row of ``frame``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    text : str
+        Complaint text column.
+    customer : str, optional
+        Customer id column: ``escalate_repeat`` when a customer complains ``repeat_min`` times within
+        ``repeat_window``.
+    created, responded : str, optional
+        Timestamp columns: ``escalate_sla`` when the first response came (or, still missing at
+        ``as_of`` — default the latest timestamp in the data — would come) after ``sla_hours``.
+    incident : str, optional
+        Column of group-complaint incident ids (from :func:`find_incidents`): a non-empty id is a group
+        complaint even without group words.
+    words : dict, optional
+        Word lists replacing the defaults, keyed ``safety``, ``media_legal``, ``group``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"text": ["厨房有很大的燃气味", "再不处理就找媒体曝光", "门把手松了"]})
+    >>> flag_escalations(df, "text")["escalation_reason"].to_list()
+    ['safety: 燃气味', 'media/legal: 媒体, 曝光', '']
+    """
+    lists = {**DEFAULT_WORDS, **(dict(words) if words else {})}
+    texts = [normalize(t) for t in frame[text].tolist()]
+    out = pd.DataFrame(index=frame.index)
+    reasons: list[list[str]] = [[] for _ in texts]
+    for flag, label in (("safety", "safety"), ("media_legal", "media/legal"), ("group", "group complaint")):
+        pattern = _matcher(lists.get(flag, []))
+        hits = [sorted(set(pattern.findall(t)), key=t.find) if pattern else [] for t in texts]
+        out[f"escalate_{flag}"] = [bool(h) for h in hits]
+        for r, h in zip(reasons, hits, strict=True):
+            if h:
+                r.append(f"{label}: {', '.join(h)}")
+    if incident is not None:
+        in_incident = frame[incident].fillna("").astype(str) != ""
+        for i, (flag, inc) in enumerate(zip(in_incident, frame[incident].fillna("").astype(str), strict=True)):
+            if flag and not out["escalate_group"].iat[i]:
+                reasons[i].append(f"group complaint: incident {inc}")
+        out["escalate_group"] = out["escalate_group"] | in_incident.to_numpy()
+    out["escalate_repeat"] = False
+    if customer is not None and created is not None:
+        when = pd.to_datetime(frame[created])
+        tmp = pd.DataFrame({"c": frame[customer].astype(str), "t": when, "one": 1.0}, index=frame.index).dropna()
+        tmp = tmp.sort_values("t")
+        counts = tmp.groupby("c", group_keys=False).apply(
+            lambda g: g.rolling(repeat_window, on="t")["one"].sum(), include_groups=False)
+        repeat = counts.reindex(frame.index).fillna(0) >= repeat_min
+        out["escalate_repeat"] = repeat.to_numpy()
+        for i in range(len(frame)):
+            if out["escalate_repeat"].iat[i]:
+                reasons[i].append(f"repeat complainant: {int(counts.reindex(frame.index).iat[i])} within {repeat_window}")
+    out["escalate_sla"] = False
+    if created is not None and responded is not None:
+        start = pd.to_datetime(frame[created])
+        end = pd.to_datetime(frame[responded])
+        now = as_of if as_of is not None else pd.concat([start, end]).max()
+        waited = (end.fillna(now) - start).dt.total_seconds() / 3600
+        overdue = waited > sla_hours
+        out["escalate_sla"] = overdue.fillna(False).to_numpy()
+        for i in range(len(frame)):
+            if out["escalate_sla"].iat[i]:
+                state = "no response yet" if pd.isna(end.iat[i]) else "first response"
+                reasons[i].append(f"SLA overdue: {state} after {waited.iat[i]:.0f} h (limit {sla_hours:g} h)")
+    out["escalation_reason"] = ["; ".join(r) for r in reasons]
+    return out[FLAG_COLUMNS + ["escalation_reason"]]
