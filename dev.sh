@@ -28,7 +28,9 @@ setup() {
         .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==0.13.8"
     fi
     # --inexact keeps uv itself, which lives in the same environment.
-    UV_PYTHON_DOWNLOADS=never .venv/bin/uv sync --quiet --frozen --inexact "${extras[@]}" --python .venv/bin/python
+    # Bytecode compiled at install: where PYTHONDONTWRITEBYTECODE is set, every process would otherwise
+    # recompile pandas, scipy and scikit-learn from source (seconds per start).
+    UV_PYTHON_DOWNLOADS=never .venv/bin/uv sync --quiet --frozen --inexact --compile-bytecode "${extras[@]}" --python .venv/bin/python
 }
 
 # Prefect runs in ephemeral mode inside the project, offline, without telemetry.

@@ -4,6 +4,9 @@
     cs-toolkit survey score FILE --config CFG --out OUT.{csv,xlsx}
     cs-toolkit survey validate FILE --config CFG [--rejected REJECTED.csv]
     cs-toolkit survey crosstab FILE --config CFG --row COL --col COL --out OUT.xlsx
+    cs-toolkit complaints train DATA --text COL --label COL [--multi-label --label-sep "|"] --model MODEL
+    cs-toolkit complaints predict INPUT --text COL --out OUT.csv (--model MODEL | --taxonomy default|FILE)
+    cs-toolkit complaints evaluate DATA --text COL --label COL --model MODEL
 """
 
 from __future__ import annotations
@@ -78,6 +81,116 @@ def cmd_survey_crosstab(args) -> int:
     return 0
 
 
+def _complaint_table(path, text: str, label: str | None = None):
+    from cs_toolkit.errors import MissingColumnError
+    from cs_toolkit.io.tables import read_table
+
+    table = read_table(path)
+    missing = [c for c in (text, label) if c is not None and c not in table.frame.columns]
+    if missing:
+        raise MissingColumnError(f"{path}: column(s) {missing} not in the file; columns found: {list(table.frame.columns)}")
+    return table
+
+
+def _labels(series, multi_label: bool, sep: str):
+    if multi_label:
+        return [[p.strip() for p in str(v).split(sep) if p.strip()] for v in series]
+    return [str(v).strip() for v in series]
+
+
+def cmd_complaints_train(args) -> int:
+    from cs_toolkit.complaints import ComplaintClassifier, load_taxonomy, save_model
+    from cs_toolkit.complaints.persist import fingerprint
+    from cs_toolkit.complaints.text import normalize
+
+    table = _complaint_table(args.data, args.text, args.label)
+    frame = table.frame
+    has_label = frame[args.label].fillna("").astype(str).str.strip() != ""
+    has_text = frame[args.text].map(normalize) != ""
+    usable = has_label & has_text
+    texts = frame.loc[usable, args.text].tolist()
+    labels = _labels(frame.loc[usable, args.label], args.multi_label, args.label_sep)
+    print(f"{args.data}: {table.rows_read} rows read ({table.encoding}); training on {int(usable.sum())}; "
+          f"left out: {int((~has_label).sum())} without a label, {int((has_label & ~has_text).sum())} with empty text, "
+          f"{len(table.malformed)} malformed")
+    model = ComplaintClassifier(multi_label=args.multi_label, use_jieba=args.jieba,
+                                review_precision=args.review_precision).fit(texts, labels)
+    taxonomy_version = load_taxonomy(args.taxonomy).version if args.taxonomy else None
+    counts = {}
+    for y in labels:
+        for lab in (y if args.multi_label else [y]):
+            counts[lab] = counts.get(lab, 0) + 1
+    rare = sorted(k for k, v in counts.items() if v < 3)
+    path = save_model(model, args.model, taxonomy_version=taxonomy_version,
+                      training_fingerprint=fingerprint(texts, labels), training_rows=len(texts),
+                      metrics={"label_counts": counts}, label_sep=args.label_sep)
+    print(f"{len(model.classes_)} categories; review threshold {model.review_threshold_:.3f} "
+          f"(out-of-fold precision {model.oof_precision_:.3f} on {100 * model.oof_coverage_:.0f}% of texts)")
+    if rare:
+        print(f"categories with fewer than 3 examples (expect little from them): {rare}")
+    print(f"model written to {path}")
+    return 0
+
+
+def cmd_complaints_predict(args) -> int:
+    import pandas as pd
+
+    from cs_toolkit.complaints import categorise, load_model, load_taxonomy
+
+    if (args.model is None) == (args.taxonomy is None) and not (args.model and args.taxonomy):
+        raise SystemExit("give --model MODEL or --taxonomy default|FILE")
+    table = _complaint_table(args.input, args.text)
+    escalation = {k: getattr(args, k) for k in ("customer", "created", "responded") if getattr(args, k)}
+    if args.sla_hours is not None:
+        escalation["sla_hours"] = args.sla_hours
+    if args.model:
+        taxonomy_version = load_taxonomy(args.taxonomy).version if args.taxonomy else None
+        model, card = load_model(args.model, taxonomy_version=taxonomy_version)
+        out = categorise(table.frame, args.text, model=model, label_sep=card.get("label_sep", "|"), **escalation)
+    else:
+        out = categorise(table.frame, args.text, taxonomy=load_taxonomy(args.taxonomy), **escalation)
+    if len(table.malformed):
+        bad = pd.DataFrame(index=pd.Index(table.malformed["row"], name="row"), columns=out.columns)
+        bad["needs_review"] = True
+        bad["review_reason"] = ("malformed record: " + table.malformed["reason"]).to_numpy()
+        out = pd.concat([out, bad]).sort_index()
+    out_path = Path(args.out)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_name(out_path.name + ".tmp")
+    out.to_csv(tmp, index=False, encoding="utf-8-sig")
+    tmp.replace(out_path)
+    flags = [c for c in out.columns if c.startswith("escalate_")]
+    print(f"{table.rows_read} rows in, {len(out)} rows out; {int(out['needs_review'].fillna(True).astype(bool).sum())} "
+          f"to review; escalations: " + ", ".join(f"{c[9:]} {int(out[c].fillna(False).astype(bool).sum())}" for c in flags))
+    print(f"wrote {out_path}")
+    return 0
+
+
+def cmd_complaints_evaluate(args) -> int:
+    from cs_toolkit.complaints import evaluation_table, load_model
+
+    model, card = load_model(args.model)
+    sep = args.label_sep or card.get("label_sep", "|")
+    table = _complaint_table(args.data, args.text, args.label)
+    frame = table.frame
+    has_label = frame[args.label].fillna("").astype(str).str.strip() != ""
+    texts = frame.loc[has_label, args.text].fillna("").tolist()
+    truth = _labels(frame.loc[has_label, args.label], model.multi_label, sep)
+    pred = model.predict_with_confidence(texts)["category"].tolist()
+    if model.multi_label:
+        pred = [p.split("|") for p in pred]
+        seen = {lab for y in truth for lab in y}
+    else:
+        seen = set(truth)
+    unseen = sorted(seen - set(model.classes_))
+    result = evaluation_table(truth, pred, multi_label=model.multi_label)
+    print(f"{args.data}: {int(has_label.sum())} labelled rows evaluated ({int((~has_label).sum())} without a label skipped)")
+    if unseen:
+        print(f"labels the model never saw in training (always wrong): {unseen}")
+    print(result.round(3).to_string())
+    return 0
+
+
 def cmd_demo(args) -> int:
     from cs_toolkit.main_job import run_demo
 
@@ -120,6 +233,38 @@ def build_parser() -> argparse.ArgumentParser:
     ct.add_argument("--col", required=True)
     ct.add_argument("--out", help="OUT.xlsx")
     ct.set_defaults(func=cmd_survey_crosstab)
+
+    complaints = sub.add_parser("complaints", help="categorise complaints (train, predict, evaluate)")
+    csub = complaints.add_subparsers(dest="complaints_command", required=True)
+    train = csub.add_parser("train", help="train a categoriser on labelled complaints")
+    train.add_argument("data")
+    train.add_argument("--text", required=True)
+    train.add_argument("--label", required=True)
+    train.add_argument("--multi-label", action="store_true")
+    train.add_argument("--label-sep", default="|")
+    train.add_argument("--model", required=True, help="model file to write")
+    train.add_argument("--jieba", action="store_true", help="add jieba words for Chinese (slower to predict)")
+    train.add_argument("--taxonomy", help="taxonomy whose version the labels follow (default|FILE)")
+    train.add_argument("--review-precision", type=float, default=0.9)
+    train.set_defaults(func=cmd_complaints_train)
+    predict = csub.add_parser("predict", help="categorise complaints and flag escalations")
+    predict.add_argument("input")
+    predict.add_argument("--text", required=True)
+    predict.add_argument("--out", required=True)
+    predict.add_argument("--model")
+    predict.add_argument("--taxonomy", help="default or a taxonomy YAML (rules; with --model: version check)")
+    predict.add_argument("--customer", help="customer id column (repeat complainants)")
+    predict.add_argument("--created", help="creation time column (SLA, repeat window)")
+    predict.add_argument("--responded", help="first response time column (SLA)")
+    predict.add_argument("--sla-hours", type=float)
+    predict.set_defaults(func=cmd_complaints_predict)
+    evaluate = csub.add_parser("evaluate", help="evaluate a model on labelled complaints")
+    evaluate.add_argument("data")
+    evaluate.add_argument("--text", required=True)
+    evaluate.add_argument("--label", required=True)
+    evaluate.add_argument("--model", required=True)
+    evaluate.add_argument("--label-sep")
+    evaluate.set_defaults(func=cmd_complaints_evaluate)
     return parser
 
 

@@ -349,3 +349,6 @@ def add_export_noise(data: pd.DataFrame, config: dict, seed: int = 0, n_bad: int
         elif config.get("missing_codes"):
             out.iat[pos, out.columns.get_loc(item)] = config["missing_codes"][0]
     return out, {int(p) for p in bad_rows}
+
+
+# Complaint logs live in their own module; re-exported here so `cs.demo` is the one place for demo data.

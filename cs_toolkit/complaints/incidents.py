@@ -15,7 +15,7 @@ from cs_toolkit.complaints.text import normalize
 
 def _vectors(texts: Sequence[str]):
     norm = [normalize(t) for t in texts]
-    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True, min_df=1)
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 2), sublinear_tf=True, min_df=1)
     try:
         return vec.fit_transform(norm)
     except ValueError:  # nothing but empty texts
@@ -30,7 +30,7 @@ def find_incidents(
     place: str | Sequence[str] | None = None,
     customer: str | None = None,
     window: str = "72h",
-    similarity: float = 0.35,
+    similarity: float = 0.4,
     min_size: int = 3,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Cluster complaints about the same thing, at the same place, within a time window, into incidents.

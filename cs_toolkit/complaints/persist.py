@@ -7,6 +7,7 @@ scikit-learn, NumPy and SciPy before anything is constructed.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -47,8 +48,19 @@ def save_model(model: ComplaintClassifier, path: str | Path, *, taxonomy_version
     from cs_toolkit import __version__
 
     params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in model.get_params().items()}
+    # skops writes a dict entry by entry, which makes a 100k-term vocabulary slow to load: keep each
+    # vocabulary as one array of terms (ordered by column) and rebuild the dict on loading.
+    pipeline = copy.deepcopy(model.pipeline_)
+    vocabularies = {}
+    for name, vectorizer in pipeline.named_steps["features"].named_transformers_.items():
+        terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
+        vocabularies[name] = np.asarray(terms, dtype=str)
+        vectorizer.vocabulary_ = {}
+        if hasattr(vectorizer, "stop_words_"):
+            del vectorizer.stop_words_  # terms pruned by min_df/max_features: not needed to predict
     state = {
-        "pipeline": model.pipeline_,
+        "pipeline": pipeline,
+        "vocabularies": vocabularies,
         "classes": np.asarray(model.classes_, dtype=str),
         "temperature": float(getattr(model, "temperature_", 1.0)),
         "platt": np.asarray(getattr(model, "platt_", np.zeros((0, 2)))),
@@ -121,6 +133,9 @@ def load_model(path: str | Path, taxonomy_version: str | None = None) -> tuple[C
         state = sio.loads(blob, trusted=untrusted)
     except Exception as exc:
         raise ModelFileError(f"{path}: the model payload cannot be loaded ({type(exc).__name__}: {exc})") from exc
+    features = state["pipeline"].named_steps["features"].named_transformers_
+    for name, terms in state["vocabularies"].items():
+        features[name].vocabulary_ = dict(zip(terms.tolist(), range(len(terms)), strict=True))
     params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in card["params"].items()}
     model = ComplaintClassifier(**params)
     model.pipeline_ = state["pipeline"]

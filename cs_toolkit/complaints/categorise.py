@@ -1,0 +1,75 @@
+"""Categorise a complaint table: category, confidence, review flag and escalation flags for every row."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cs_toolkit.complaints.escalation import flag_escalations
+from cs_toolkit.complaints.model import ComplaintClassifier
+from cs_toolkit.complaints.rules import RuleCategorizer
+from cs_toolkit.complaints.taxonomy import Taxonomy
+from cs_toolkit.complaints.text import normalize
+
+RULE_REVIEW_BELOW = 0.6  # rules are explainable but coarse: weak matches go to a person
+
+
+def categorise(
+    frame: pd.DataFrame,
+    text: str,
+    *,
+    model: ComplaintClassifier | None = None,
+    taxonomy: Taxonomy | None = None,
+    label_sep: str = "|",
+    **escalation,
+) -> pd.DataFrame:
+    """Every input column plus ``category``, ``confidence``, ``needs_review``, ``review_reason``,
+    ``request_type`` (rules), the escalation flags and ``escalation_reason``.
+
+    Give a trained ``model`` or a ``taxonomy`` (cold start). Every input row is in the output: empty
+    texts get no category and a review reason. Keyword arguments go to :func:`flag_escalations`
+    (``customer=``, ``created=``, ``responded=``, ``sla_hours=``, ...).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cs_toolkit.complaints import load_taxonomy
+    >>> df = pd.DataFrame({"text": ["厨房燃气味很大", "", "物业费太贵"]})
+    >>> out = categorise(df, "text", taxonomy=load_taxonomy())
+    >>> out[["category", "needs_review", "escalate_safety"]].values.tolist()
+    [['quality.equipment', False, True], ['', True, False], ['property.fees', False, False]]
+    """
+    if (model is None) == (taxonomy is None):
+        raise ValueError("give exactly one of model= (trained) or taxonomy= (rules)")
+    if text not in frame.columns:
+        raise KeyError(f"text column {text!r} not in the data; columns: {list(frame.columns)}")
+    out = frame.copy()
+    texts = out[text].tolist()
+    empty = pd.Series([normalize(t) == "" for t in texts], index=out.index)
+    reasons = pd.Series("", index=out.index, dtype=object)
+    if model is not None:
+        pred = model.predict_with_confidence(texts)
+        category = pred["category"].str.replace("|", label_sep, regex=False) if label_sep != "|" else pred["category"]
+        out["category"] = category.to_numpy()
+        out["confidence"] = pred["confidence"].to_numpy()
+        out["needs_review"] = pred["needs_review"].to_numpy()
+        reasons[out["needs_review"].to_numpy()] = "confidence below the review threshold"
+        rules = None
+    else:
+        rules = RuleCategorizer(taxonomy).categorise(texts)
+        out["category"] = rules["category"].to_numpy()
+        out["confidence"] = rules["confidence"].to_numpy()
+        weak = rules["confidence"].to_numpy() < RULE_REVIEW_BELOW
+        out["needs_review"] = weak
+        reasons[weak] = "no keyword matched"
+        out["matched"] = rules["matched"].to_numpy()
+    out.loc[empty.to_numpy(), ["category"]] = ""
+    out.loc[empty.to_numpy(), "confidence"] = 0.0
+    out.loc[empty.to_numpy(), "needs_review"] = True
+    reasons[empty] = "empty text"
+    out["review_reason"] = reasons.to_numpy()
+    if rules is not None:
+        out["request_type"] = rules["request_type"].to_numpy()
+    flags = flag_escalations(out, text, **escalation)
+    for col in flags.columns:
+        out[col] = flags[col].to_numpy()
+    return out
