@@ -352,3 +352,7 @@ def add_export_noise(data: pd.DataFrame, config: dict, seed: int = 0, n_bad: int
 
 
 # Complaint logs live in their own module; re-exported here so `cs.demo` is the one place for demo data.
+from cs_toolkit.demo_complaints import make_complaints  # noqa: E402
+
+__all__ = ["DemoSurvey", "add_export_noise", "demo_config", "draw_sample", "make_complaints", "make_large_survey",
+           "make_population", "make_survey", "population_truth"]

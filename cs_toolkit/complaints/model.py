@@ -123,11 +123,14 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
             [b for b in [
                 ("char", TfidfVectorizer(analyzer=self.char_analyzer, ngram_range=tuple(self.char_ngram), sublinear_tf=True,
                                          min_df=1, max_features=300_000, dtype=np.float32), "cjk"),
+                ("latin_char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
+                                               min_df=self.word_min_df, max_features=300_000,
+                                               dtype=np.float32), "words"),
                 ("word", TfidfVectorizer(token_pattern=r"\S+", ngram_range=tuple(self.word_ngram), sublinear_tf=True,
                                          lowercase=False, min_df=self.word_min_df, max_features=300_000,
                                          dtype=np.float32), "words"),
             ] if b[0] in blocks],
-            transformer_weights={"char": 1.0, "word": self.word_weight},
+            transformer_weights={"char": 1.0, "word": self.word_weight, "latin_char": self.word_weight},
         )
         svm = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
         clf = OneVsRestClassifier(svm) if self.multi_label else svm
@@ -153,7 +156,8 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
             raise TrainingDataError(f"need at least two categories to learn from, found {list(classes)}")
         frame = _frame(X, self.use_jieba)
         # Only the feature blocks the corpus has: an all-English corpus has no Chinese runs, and vice versa.
-        self._blocks = tuple(b for b, col in (("char", "cjk"), ("word", "words")) if (frame[col] != "").any())
+        self._blocks = tuple(b for b, col in (("char", "cjk"), ("word", "words"), ("latin_char", "words"))
+                             if (frame[col] != "").any())
         if not self._blocks:
             raise TrainingDataError("every training text is empty (or has neither letters nor Chinese characters)")
         oof = self._out_of_fold_scores(frame, target, classes)

@@ -1,0 +1,236 @@
+"""Complaint categorisation: taxonomy, rules, learned model, model files, escalation, incidents, CLI."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cs_toolkit.cli import main
+from cs_toolkit.complaints import (
+    ComplaintClassifier,
+    ModelFileError,
+    RuleCategorizer,
+    SimilarCases,
+    TrainingDataError,
+    categorise,
+    discover_topics,
+    evaluation_table,
+    find_incidents,
+    flag_escalations,
+    load_model,
+    load_taxonomy,
+    save_model,
+)
+from cs_toolkit.complaints.taxonomy import Taxonomy
+from cs_toolkit.demo import make_complaints
+from cs_toolkit.errors import ConfigError
+from tests.conftest import shared_file
+
+
+@pytest.fixture(scope="module")
+def log():
+    return make_complaints(1500, seed=3)
+
+
+@pytest.fixture(scope="module")
+def trained(log):
+    return ComplaintClassifier(cv=3).fit(log["text"], log["category"])
+
+
+def test_default_taxonomy_is_bilingual_two_level_and_versioned():
+    tax = load_taxonomy()
+    assert tax.version
+    leaves = tax.leaves()
+    assert len(leaves) >= 15 and all(c.parent for c in leaves)
+    assert all(c.name_zh and c.name_en for c in tax.categories.values())
+    assert {"inquiry", "complaint", "suggestion"} <= set(tax.request_types)
+
+
+def test_taxonomy_errors_and_extension(tmp_path):
+    with pytest.raises(ConfigError, match="version"):
+        Taxonomy.from_dict({"categories": []})
+    with pytest.raises(ConfigError, match="unknown parent"):
+        Taxonomy.from_dict({"version": "1", "categories": [{"id": "a.b", "parent": "a"}]})
+    extended = load_taxonomy().extend({"version": "2026.1-x", "categories": [
+        {"id": "quality.smell", "parent": "quality", "name": {"zh": "异味", "en": "Odours"}, "keywords": ["甲醛"]}]})
+    assert extended.version == "2026.1-x"
+    assert RuleCategorizer(extended).categorise(["新房甲醛超标"])["category"].item() == "quality.smell"
+
+
+def test_rules_categorise_generated_complaints_well(log):
+    # The default taxonomy was written independently of the demo templates' wording choices.
+    complaints = log[log["request_type"] == "complaint"]
+    out = RuleCategorizer(load_taxonomy()).categorise(complaints["text"])
+    matched = out["category"] != "other"
+    assert matched.mean() > 0.8
+    accuracy = (out.loc[matched.to_numpy(), "category"].to_numpy() == complaints["category"].to_numpy()[matched.to_numpy()]).mean()
+    assert accuracy > 0.7
+    assert out.loc[matched.to_numpy(), "matched"].str.len().gt(0).all()  # explainable: the words that matched
+
+
+def test_request_types_from_rules(log):
+    out = RuleCategorizer(load_taxonomy()).categorise(log["text"])
+    inquiries = log["request_type"] == "inquiry"
+    assert (out.loc[inquiries.to_numpy(), "request_type"] == "inquiry").mean() > 0.8
+
+
+def test_learned_model_beats_rules_on_held_out_generated_data(log, trained):
+    test = make_complaints(600, seed=4)
+    pred = trained.predict(test["text"])
+    assert (pred == test["category"].to_numpy()).mean() > 0.9
+    proba = trained.predict_proba(test["text"])
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    out = trained.predict_with_confidence(test["text"])
+    confident = ~out["needs_review"]
+    # the review threshold was chosen for 90% precision out of fold: confident predictions keep it
+    assert (out.loc[confident, "category"].to_numpy() == test["category"].to_numpy()[confident.to_numpy()]).mean() >= 0.85
+
+
+def test_multi_label_and_rare_categories():
+    texts = ["电梯坏了", "电梯故障困人", "物业费太贵", "物业乱收费", "电梯坏了而且物业费太贵", "漏水"] * 4 + ["甲醛超标"]
+    labels = [["lift"], ["lift"], ["fees"], ["fees"], ["lift", "fees"], ["leak"]] * 4 + [["smell"]]
+    model = ComplaintClassifier(multi_label=True, cv=3).fit(texts, labels)
+    assert "smell" in model.classes_  # a category with a single example is kept
+    out = model.predict_with_confidence(["电梯坏了，而且物业费太贵", "", "😀😀😀", "x" * 10000])
+    assert set(out.loc[0, "category"].split("|")) == {"fees", "lift"}
+    assert len(out) == 4 and out["category"].str.len().gt(0).all()
+
+
+def test_training_data_errors():
+    with pytest.raises(TrainingDataError, match="two categories"):
+        ComplaintClassifier().fit(["a", "b"], ["x", "x"])
+    with pytest.raises(TrainingDataError, match="texts but"):
+        ComplaintClassifier().fit(["a", "b"], ["x"])
+
+
+def test_model_file_round_trip_and_refusals(trained, tmp_path, log):
+    path = save_model(trained, tmp_path / "m.model", taxonomy_version="2026.1")
+    loaded, card = load_model(path)
+    assert card["taxonomy_version"] == "2026.1" and card["classes"] == list(trained.classes_)
+    assert (loaded.predict(log["text"][:200]) == trained.predict(log["text"][:200])).all()
+    with pytest.raises(ModelFileError, match="taxonomy version"):
+        load_model(path, taxonomy_version="1999.1")
+    broken = tmp_path / "broken.model"
+    broken.write_bytes(path.read_bytes()[:500])
+    with pytest.raises(ModelFileError, match="corrupted or foreign"):
+        load_model(broken)
+    foreign = tmp_path / "foreign.model"
+    with zipfile.ZipFile(foreign, "w") as zf:
+        zf.writestr("card.json", '{"format": "something-else"}')
+    with pytest.raises(ModelFileError, match="unknown model format"):
+        load_model(foreign)
+    pickled = tmp_path / "pickle.model"
+    pickled.write_bytes(b"\x80\x04\x95cos\nsystem\n")
+    with pytest.raises(ModelFileError):
+        load_model(pickled)
+
+
+def test_escalation_flags_on_generated_log(log):
+    flags = flag_escalations(log, "text", customer="customer_id", created="created_at", responded="first_response_at",
+                             sla_hours=24)
+    assert flags.loc[log["dangerous"], "escalate_safety"].all()
+    assert flags.loc[log["threat"], "escalate_media_legal"].all()
+    assert flags.loc[log["dangerous"], "escalation_reason"].str.contains("safety: ").all()
+    late = (log["first_response_at"] - log["created_at"]).dt.total_seconds() / 3600 > 24
+    assert (flags["escalate_sla"] == late).all()
+    assert flags["escalate_safety"].sum() < 0.05 * len(log)  # few false alarms
+
+
+def test_escalation_words_in_english_and_repeat_customers():
+    df = pd.DataFrame({"text": ["I will contact my lawyer", "There is a smell of gas", "uplifting", "fine", "fine", "fine"],
+                       "who": ["a", "b", "c", "d", "d", "d"],
+                       "at": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04", "2026-01-10",
+                                             "2026-01-20"])})
+    flags = flag_escalations(df, "text", customer="who", created="at", repeat_min=3)
+    assert flags["escalate_media_legal"].tolist() == [True, False, False, False, False, False]
+    assert flags["escalate_safety"].tolist() == [False, True, False, False, False, False]
+    assert flags["escalate_repeat"].tolist() == [False, False, False, False, False, True]
+
+
+def test_incidents_recover_generated_group_complaints(log):
+    incidents, which = find_incidents(log, "text", "created_at", place=["project", "building"], customer="customer_id")
+    truth = log["incident_true"]
+    bursts = truth[truth != ""].unique()
+    assert len(incidents) >= len(bursts) - 1
+    for burst in bursts:
+        members = which[truth == burst]
+        assert (members != "").mean() >= 0.6, burst  # most of each burst is found, in one incident
+        assert members[members != ""].nunique() == 1
+    assert (which[truth == ""] != "").mean() < 0.02  # ordinary complaints are rarely pulled in
+
+
+def test_categorise_keeps_every_row_and_flags(trained):
+    df = pd.DataFrame({"id": [1, 2, 3, 4], "text": ["厨房燃气味很大", "", None, "物业费太贵了 fees too high"]})
+    out = categorise(df, "text", model=trained)
+    assert len(out) == 4 and list(out["id"]) == [1, 2, 3, 4]
+    assert out.loc[1, "needs_review"] and out.loc[1, "review_reason"] == "empty text"
+    assert out.loc[2, "category"] == ""
+    assert out.loc[0, "escalate_safety"]
+    rules = categorise(df, "text", taxonomy=load_taxonomy())
+    assert rules.loc[3, "category"] == "property.fees" and "request_type" in rules
+
+
+def test_topics_and_similar_cases(log):
+    other = ["小区外面施工噪音很大"] * 6 + ["共享单车堆在门口没人管"] * 5 + ["快递柜经常满了"] * 4
+    table, topic = discover_topics(other, n_topics=3)
+    assert sorted(table["size"]) == [4, 5, 6]
+    assert any("噪音" in t for t in table["top_terms"])
+    cases = SimilarCases().fit(log, "text")
+    hits = cases.query("卫生间顶棚漏水好几天了", k=5)
+    assert (hits["category"] == "quality.leak").mean() >= 0.6
+    assert hits["similarity"].is_monotonic_decreasing
+
+
+def test_evaluation_table_hand_values():
+    table = evaluation_table(["a", "a", "b", "b"], ["a", "b", "b", "b"])
+    # a: P=1, R=.5, F1=.667; b: P=2/3, R=1, F1=.8; macro F1 = .7333
+    assert table.loc["a", "f1"] == pytest.approx(2 / 3)
+    assert table.loc["macro avg", "f1"] == pytest.approx((2 / 3 + 0.8) / 2)
+    assert table.loc["micro avg", "f1"] == pytest.approx(0.75)
+
+
+def test_cli_train_predict_evaluate_on_generated_log(tmp_path, capsys):
+    train = make_complaints(800, seed=5)
+    test = make_complaints(300, seed=6)
+    train.loc[3, "category"] = None  # a missing label is left out of training and counted
+    train.to_csv(tmp_path / "train.csv", index=False, encoding="gb18030")
+    raw = test[["complaint_id", "text", "created_at", "first_response_at", "customer_id"]].to_csv(index=False)
+    raw += "T999,多余的,字段,2026-01-01,x,y\n"  # a malformed record must still appear in the output
+    (tmp_path / "test.csv").write_text(raw, encoding="utf-8")
+    model = tmp_path / "c.model"
+    assert main(["complaints", "train", str(tmp_path / "train.csv"), "--text", "text", "--label", "category",
+                 "--model", str(model), "--taxonomy", "default"]) == 0
+    assert "1 without a label" in capsys.readouterr().out
+    assert main(["complaints", "predict", str(tmp_path / "test.csv"), "--text", "text", "--out",
+                 str(tmp_path / "out.csv"), "--model", str(model), "--created", "created_at",
+                 "--responded", "first_response_at", "--customer", "customer_id"]) == 0
+    out = pd.read_csv(tmp_path / "out.csv", encoding="utf-8-sig")
+    assert len(out) == len(test) + 1
+    assert {"category", "confidence", "needs_review", "escalate_safety", "escalate_sla", "escalate_repeat"} <= set(out.columns)
+    assert out["review_reason"].fillna("").str.startswith("malformed record").sum() == 1
+    good = out[~out["review_reason"].fillna("").str.startswith("malformed")]
+    assert (good["category"].to_numpy() == test["category"].to_numpy()).mean() > 0.9
+    assert main(["complaints", "predict", str(tmp_path / "test.csv"), "--text", "text", "--out",
+                 str(tmp_path / "rules.csv"), "--taxonomy", "default"]) == 0
+    assert main(["complaints", "evaluate", str(tmp_path / "test.csv"), "--text", "text", "--label", "complaint_id",
+                 "--model", str(model)]) == 0
+    assert "labels the model never saw" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_cli_on_shared_chezhiwang(tmp_path, capsys):
+    data = shared_file("complaints/chezhiwang/car_complaints_2020.csv")
+    model = tmp_path / "czw.model"
+    assert main(["complaints", "train", str(data), "--text", "text", "--label", "label", "--multi-label",
+                 "--label-sep", "|", "--model", str(model)]) == 0
+    assert main(["complaints", "predict", str(data), "--text", "text", "--out", str(tmp_path / "p.csv"),
+                 "--model", str(model)]) == 0
+    out = pd.read_csv(tmp_path / "p.csv", encoding="utf-8-sig")
+    assert len(out) == 2130 and out["category"].str.contains("|", regex=False).any()
+    assert main(["complaints", "evaluate", str(data), "--text", "text", "--label", "label", "--model", str(model)]) == 0
+    printed = capsys.readouterr().out
+    assert "macro avg" in printed and "micro avg" in printed
