@@ -44,7 +44,8 @@ def categorise(
         raise KeyError(f"text column {text!r} not in the data; columns: {list(frame.columns)}")
     out = frame.copy()
     texts = out[text].tolist()
-    empty = pd.Series([normalize(t) == "" for t in texts], index=out.index)
+    empty = pd.Series([not str(t).strip() if isinstance(t, str) else normalize(t) == "" for t in texts],
+                      index=out.index)
     reasons = pd.Series("", index=out.index, dtype=object)
     if model is not None:
         pred = model.predict_with_confidence(texts)

@@ -83,9 +83,23 @@ def flag_escalations(
     texts = [normalize(t) for t in frame[text].tolist()]
     out = pd.DataFrame(index=frame.index)
     reasons: list[list[str]] = [[] for _ in texts]
-    for flag, label in (("safety", "safety"), ("media_legal", "media/legal"), ("group", "group complaint")):
-        pattern = _matcher(lists.get(flag, []))
-        hits = [sorted(set(pattern.findall(t)), key=t.find) if pattern else [] for t in texts]
+    kinds = (("safety", "safety"), ("media_legal", "media/legal"), ("group", "group complaint"))
+    # One scan of each distinct text finds every kind: a word belongs to the first list that has it.
+    owner = {}
+    for flag, _ in kinds:
+        for w in lists.get(flag, []):
+            owner.setdefault(normalize(w), flag)
+    pattern = _matcher(list(owner))
+    found_by_text: dict[str, dict[str, list[str]]] = {}
+    for t in set(texts):
+        found: dict[str, list[str]] = {}
+        for word in (pattern.findall(t) if pattern else []):
+            bucket = found.setdefault(owner[word], [])
+            if word not in bucket:
+                bucket.append(word)
+        found_by_text[t] = found
+    for flag, label in kinds:
+        hits = [found_by_text[t].get(flag, []) for t in texts]
         out[f"escalate_{flag}"] = [bool(h) for h in hits]
         for r, h in zip(reasons, hits, strict=True):
             if h:

@@ -124,17 +124,21 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
                 ("char", TfidfVectorizer(analyzer=self.char_analyzer, ngram_range=tuple(self.char_ngram), sublinear_tf=True,
                                          min_df=1, max_features=300_000, dtype=np.float32), "cjk"),
                 ("latin_char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
-                                               min_df=self.word_min_df, max_features=300_000,
+                                               min_df=self._min_df(), max_features=300_000,
                                                dtype=np.float32), "words"),
                 ("word", TfidfVectorizer(token_pattern=r"\S+", ngram_range=tuple(self.word_ngram), sublinear_tf=True,
-                                         lowercase=False, min_df=self.word_min_df, max_features=300_000,
+                                         lowercase=False, min_df=self._min_df(), max_features=300_000,
                                          dtype=np.float32), "words"),
             ] if b[0] in blocks],
             transformer_weights={"char": 1.0, "word": self.word_weight, "latin_char": self.word_weight},
         )
-        svm = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
+        svm = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state, max_iter=500)
         clf = OneVsRestClassifier(svm) if self.multi_label else svm
         return Pipeline([("features", features), ("classifier", clf)])
+
+    def _min_df(self) -> int:
+        # A few hundred distinct texts cannot afford to drop words seen once (the whole vocabulary may go).
+        return self.word_min_df if getattr(self, "_n_distinct", 0) >= 300 else 1
 
     def _targets(self, y) -> tuple[np.ndarray, np.ndarray]:
         if self.multi_label:
@@ -154,15 +158,19 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         target, classes = self._targets(y)
         if len(classes) < 2:
             raise TrainingDataError(f"need at least two categories to learn from, found {list(classes)}")
-        frame = _frame(X, self.use_jieba)
+        frame, target, weight = _collapse_duplicates(_frame(X, self.use_jieba), target, self.multi_label)
+        self._n_distinct = len(frame)
         # Only the feature blocks the corpus has: an all-English corpus has no Chinese runs, and vice versa.
         self._blocks = tuple(b for b, col in (("char", "cjk"), ("word", "words"), ("latin_char", "words"))
                              if (frame[col] != "").any())
         if not self._blocks:
             raise TrainingDataError("every training text is empty (or has neither letters nor Chinese characters)")
-        oof = self._out_of_fold_scores(frame, target, classes)
+        oof = self._out_of_fold_scores(frame, target, classes, weight)
         self.classes_ = classes
-        self.pipeline_ = self._pipeline().fit(frame, target)
+        fit_params = {} if self.multi_label else {"classifier__sample_weight": weight}
+        self.pipeline_ = self._pipeline().fit(frame, target, **fit_params)
+        # Calibration and the review threshold are fitted on the collapsed rows, each counted once per copy.
+        oof, target = np.repeat(oof, weight.astype(int), axis=0), np.repeat(target, weight.astype(int), axis=0)
         if self.multi_label:
             self.platt_ = self._fit_platt(oof, target)
             proba = self._multi_proba(oof)
@@ -179,7 +187,9 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = 1
         return self
 
-    def _out_of_fold_scores(self, frame: pd.DataFrame, target: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    def _out_of_fold_scores(
+        self, frame: pd.DataFrame, target: np.ndarray, classes: np.ndarray, weight: np.ndarray
+    ) -> np.ndarray:
         n = len(frame)
         folds = min(self.cv, n)
         scores = np.full((n, len(classes)), np.nan)
@@ -203,7 +213,7 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
                 seen = np.unique(t_train)
                 if len(seen) < 2:
                     continue
-                part.fit(frame.iloc[train], t_train)
+                part.fit(frame.iloc[train], t_train, classifier__sample_weight=weight[train])
                 s = _two_columns(part.decision_function(frame.iloc[test]))
                 full = np.full((len(test), len(classes)), -10.0)  # a class absent from the fold: very unlikely
                 full[:, np.searchsorted(classes, seen)] = s
@@ -253,8 +263,12 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ predict
     def decision_function(self, X: Sequence[object]) -> np.ndarray:
         """Margins, one column per class (two columns for two classes)."""
-        scores = self.pipeline_.decision_function(_frame(X, self.use_jieba))
-        return scores if self.multi_label else _two_columns(scores)
+        # Each distinct text is scored once: complaint logs repeat themselves (group complaints, resubmissions).
+        texts = pd.Series([normalize(t) for t in X], dtype=object)
+        codes, uniques = pd.factorize(texts)
+        scores = self.pipeline_.decision_function(_frame(list(uniques), self.use_jieba))
+        scores = scores if self.multi_label else _two_columns(scores)
+        return scores[codes]
 
     def predict_proba(self, X: Sequence[object]) -> np.ndarray:
         """Calibrated probabilities: one column per class (per label when ``multi_label``)."""
@@ -284,6 +298,20 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
             confidence = proba.max(axis=1)
         return pd.DataFrame({"category": categories, "confidence": confidence,
                              "needs_review": confidence < self.review_threshold_})
+
+
+def _collapse_duplicates(frame: pd.DataFrame, target: np.ndarray, multi_label: bool):
+    """Identical (text, labels) rows become one row weighted by its count: the same SVM problem, but
+    repeated rows no longer stall liblinear's dual solver (complaint logs repeat themselves a lot)."""
+    label_key = ["|".join(map(str, np.flatnonzero(row))) for row in target] if multi_label else list(target)
+    keys = pd.Series(list(zip(frame["cjk"], frame["words"], label_key, strict=True)))
+    codes, uniques = pd.factorize(keys)
+    first = np.unique(codes, return_index=True)[1]
+    weight = np.bincount(codes).astype(float)
+    if multi_label:
+        # OneVsRestClassifier takes no sample weights: keep the repeats for it (rarely many in real logs)
+        return frame, target, np.ones(len(frame))
+    return frame.iloc[first].reset_index(drop=True), target[first], weight
 
 
 def _two_columns(scores: np.ndarray) -> np.ndarray:

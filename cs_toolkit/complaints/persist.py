@@ -66,6 +66,7 @@ def save_model(model: ComplaintClassifier, path: str | Path, *, taxonomy_version
         "platt": np.asarray(getattr(model, "platt_", np.zeros((0, 2)))),
         "review_threshold": float(model.review_threshold_),
         "blocks": list(model._blocks),
+        "n_distinct": int(model._n_distinct),
     }
     card = {
         "format": FORMAT,
@@ -144,6 +145,7 @@ def load_model(path: str | Path, taxonomy_version: str | None = None) -> tuple[C
     model.platt_ = np.asarray(state["platt"])
     model.review_threshold_ = state["review_threshold"]
     model._blocks = tuple(state["blocks"])
+    model._n_distinct = state["n_distinct"]
     model.oof_precision_ = card["review"]["out_of_fold_precision"]
     model.oof_coverage_ = card["review"]["coverage"]
     return model, card
