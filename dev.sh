@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine: sets up .venv from uv.lock, then runs a job.
-#   ./dev.sh demo    set up, then run the main job on generated demo data
+#   ./dev.sh demo    set up, then run the main job on generated demo data (scores, ingest, reports via Prefect)
 #   ./dev.sh test    set up, then run the whole test suite
 #   ./dev.sh bench   set up (with benchmark extras), then run the benchmarks
 #   ./dev.sh setup   only set up
@@ -43,7 +43,7 @@ cmd=${1:-demo}
 shift || true
 case "$cmd" in
     setup) setup ;;
-    demo)  setup; .venv/bin/cs-toolkit demo "$@" ;;
+    demo)  setup; .venv/bin/cs-toolkit demo "$@"; .venv/bin/python flows/main_job.py ;;
     test)  setup; .venv/bin/python -m pytest -n 2 "$@" ;;
     bench) setup bench; for b in bench/bench_*.py; do .venv/bin/python "$b" "$@"; done ;;
     *) echo "usage: ./dev.sh {demo|test|bench|setup}" >&2; exit 2 ;;

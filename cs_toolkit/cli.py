@@ -7,6 +7,7 @@
     cs-toolkit complaints train DATA --text COL --label COL [--multi-label --label-sep "|"] --model MODEL
     cs-toolkit complaints predict INPUT --text COL --out OUT.csv (--model MODEL | --taxonomy default|FILE)
     cs-toolkit complaints evaluate DATA --text COL --label COL --model MODEL
+    cs-toolkit report run NAME --period PERIOD [--store DIR] [--reports DIR]
 """
 
 from __future__ import annotations
@@ -191,6 +192,27 @@ def cmd_complaints_evaluate(args) -> int:
     return 0
 
 
+def cmd_report_run(args) -> int:
+    from cs_toolkit.reports import run_report
+
+    params = dict(kv.split("=", 1) for kv in args.param)
+    params.setdefault("store", str(Path(args.store).resolve()))
+    if args.name == "weekly_satisfaction":
+        params.setdefault("config", str(Path(args.config).resolve()))
+    names = []
+    complaints = Path(args.store) / "complaints.parquet"
+    if complaints.exists():
+        import pandas as pd
+
+        frame = pd.read_parquet(complaints)
+        if "customer_name" in frame:
+            names = frame["customer_name"].dropna().astype(str).unique().tolist()
+    result = run_report(args.name, args.period, parameters=params, reports_dir=args.reports, redact_names=names,
+                        timeout=args.timeout)
+    print(f"published {result.html}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from cs_toolkit.main_job import run_demo
 
@@ -233,6 +255,18 @@ def build_parser() -> argparse.ArgumentParser:
     ct.add_argument("--col", required=True)
     ct.add_argument("--out", help="OUT.xlsx")
     ct.set_defaults(func=cmd_survey_crosstab)
+
+    report = sub.add_parser("report", help="run report notebooks")
+    rsub = report.add_subparsers(dest="report_command", required=True)
+    run = rsub.add_parser("run", help="execute a report template for a period and publish it")
+    run.add_argument("name", help="weekly_satisfaction or monthly_complaints")
+    run.add_argument("--period", required=True, help="a day of the week (2026-11-16) or a month (2026-11)")
+    run.add_argument("--store", default="data/store")
+    run.add_argument("--config", default="data/inbox/survey_config.yaml", help="survey scoring configuration")
+    run.add_argument("--reports", default="reports")
+    run.add_argument("--timeout", type=int, default=600, help="seconds any one cell may run")
+    run.add_argument("--param", action="append", default=[], help="extra template parameter KEY=VALUE")
+    run.set_defaults(func=cmd_report_run)
 
     complaints = sub.add_parser("complaints", help="categorise complaints (train, predict, evaluate)")
     csub = complaints.add_subparsers(dest="complaints_command", required=True)

@@ -1,0 +1,187 @@
+"""Reports end to end: ingest, papermill runs, redaction, atomic publish, failures, Prefect flows.
+
+Real kernels, real flow runs (Prefect's ephemeral mode), real files: nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+import yaml
+
+from cs_toolkit import demo
+from cs_toolkit.reports import Redactor, ReportFailed, find_personal_data, run_report
+from cs_toolkit.reports.store import ingest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def test_redactor_removes_every_kind_of_personal_data():
+    r = Redactor(names=["欧阳娜娜", "王伟", "李"])
+    text = ("业主欧阳娜娜(13912345678, +86 139-1234-5678)邮箱 a.b@x.cn，身份证 11010519491231002X，"
+            "座机 010-62345678，卡号 6222 0212 3456 7890 123；王伟 also; 李 stays")
+    out = r.redact(text)
+    assert find_personal_data(out, ["欧阳娜娜", "王伟"]) == []
+    assert out.count("[PHONE]") == 3 and "[ID]" in out and "[EMAIL]" in out and "[BANK_CARD]" in out
+    assert "李 stays" in out  # one-character names are not redacted (they would hit ordinary words)
+    assert r.redact("2026-11-23") == "2026-11-23" and r.redact("NPS 12.5") == "NPS 12.5"
+
+
+def write_inbox(root: Path, seed: int = 0) -> tuple[Path, Path]:
+    inbox = root / "inbox"
+    (inbox / "surveys").mkdir(parents=True)
+    (inbox / "complaints").mkdir(parents=True)
+    survey = demo.make_survey(seed=seed, start="2026-09-07", weeks=4)
+    survey.data.to_csv(inbox / "surveys" / "s1.csv", index=False)
+    cfg = inbox / "survey_config.yaml"
+    cfg.write_text(yaml.safe_dump(survey.config, allow_unicode=True), encoding="utf-8")
+    log = demo.make_complaints(600, seed=seed, start="2026-09-01", weeks=5)
+    log.to_csv(inbox / "complaints" / "c1.csv", index=False)
+    return inbox, cfg
+
+
+def test_ingest_is_idempotent_and_keeps_everything(tmp_path):
+    inbox, cfg = write_inbox(tmp_path)
+    store = tmp_path / "store"
+    first = ingest(inbox, store, cfg)
+    n_surveys = len(pd.read_parquet(store / "surveys.parquet"))
+    n_complaints = len(pd.read_parquet(store / "complaints.parquet"))
+    assert first.rows_added == n_surveys + n_complaints > 0
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["c1.csv", "s1.csv"]
+    # the same exports again: nothing added
+    shutil.copy(inbox / "processed" / "s1.csv", inbox / "surveys" / "s1.csv")
+    shutil.copy(inbox / "processed" / "c1.csv", inbox / "complaints" / "c1.csv")
+    again = ingest(inbox, store, cfg)
+    assert again.rows_added == 0
+    assert len(pd.read_parquet(store / "surveys.parquet")) == n_surveys
+    # a corrected export replaces the rows it corrects
+    corrected = pd.read_csv(inbox / "processed" / "c1.csv").head(5).assign(text="已更正的投诉内容")
+    corrected.to_csv(inbox / "complaints" / "c1_corrected.csv", index=False)
+    fix = ingest(inbox, store, cfg)
+    assert fix.files[0]["replaced"] == 5 and fix.rows_added == 0
+    stored = pd.read_parquet(store / "complaints.parquet")
+    assert len(stored) == n_complaints and (stored["text"] == "已更正的投诉内容").sum() == 5
+    # an unreadable file goes to rejected/ with its reason, never lost
+    (inbox / "complaints" / "broken.csv").write_text("", encoding="utf-8")
+    bad = ingest(inbox, store, cfg)
+    assert bad.files[0]["status"] == "rejected"
+    assert (inbox / "rejected" / "broken.csv").exists() and (inbox / "rejected" / "broken.csv.reason.txt").exists()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reports")
+    inbox, cfg = write_inbox(root)
+    ingest(inbox, root / "store", cfg)
+    return root, root / "store", cfg
+
+
+def test_report_runs_publishes_html_without_code_and_without_personal_data(store, tmp_path):
+    root, store_dir, cfg = store
+    names = pd.read_parquet(store_dir / "complaints.parquet")["customer_name"].unique().tolist()
+    result = run_report("monthly_complaints", "2026-09", parameters={"store": str(store_dir)},
+                        reports_dir=tmp_path, redact_names=names)
+    assert result.folder == tmp_path / "monthly_complaints" / "2026-09"
+    html = result.html.read_text(encoding="utf-8")
+    assert "content.monthly_complaints(" not in html  # no code in what managers read
+    assert "<table" in html and "data:image/png" in html
+    published = html + result.notebook.read_text(encoding="utf-8")
+    phones = pd.read_parquet(store_dir / "complaints.parquet")["phone"].tolist()
+    assert not any(p in published for p in phones)
+    assert find_personal_data(published, names) == []
+    meta = json.loads((result.folder / "run.json").read_text())
+    assert meta["period"] == "2026-09" and meta["duration_seconds"] > 0 and meta["cs_toolkit_version"]
+    weekly = run_report("weekly_satisfaction", "2026-09-14", parameters={"store": str(store_dir), "config": str(cfg)},
+                        reports_dir=tmp_path)
+    assert "Headline" in weekly.html.read_text(encoding="utf-8")
+
+
+def test_failed_run_keeps_its_notebook_and_the_last_good_report(store, tmp_path):
+    root, store_dir, cfg = store
+    good = run_report("monthly_complaints", "2026-09", parameters={"store": str(store_dir)}, reports_dir=tmp_path)
+    before = good.html.read_bytes()
+    with pytest.raises(ReportFailed, match="the last good report is unchanged") as info:
+        run_report("monthly_complaints", "2026-09", parameters={"store": str(tmp_path / "no-such-store")},
+                   reports_dir=tmp_path)
+    assert good.html.read_bytes() == before
+    failed = nbformat.read(info.value.failed_notebook, as_version=4)
+    assert "FAILED" in failed.cells[0].source and "FileNotFoundError" in failed.cells[0].source
+    assert not list((tmp_path / "monthly_complaints").glob(".staging-*"))
+
+
+def test_timeout_and_dead_kernel_fail_cleanly(tmp_path):
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    for name, code in (("slow", "import time\ntime.sleep(30)"), ("dies", "import os\nos._exit(1)")):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("period = 'x'\noutput_dir = '.'"),
+                                             nbformat.v4.new_code_cell(code)])
+        nb.cells[0].metadata["tags"] = ["parameters"]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, templates / f"{name}.ipynb")
+    with pytest.raises(ReportFailed) as slow:
+        run_report("slow", "p1", reports_dir=tmp_path / "r", templates_dir=templates, timeout=3)
+    assert slow.value.failed_notebook.exists()
+    with pytest.raises(ReportFailed) as dead:
+        run_report("dies", "p1", reports_dir=tmp_path / "r", templates_dir=templates, timeout=60)
+    assert dead.value.failed_notebook.exists()
+    assert not (tmp_path / "r" / "slow" / "p1").exists()
+
+
+def test_two_reports_run_concurrently_in_threads(store, tmp_path):
+    root, store_dir, cfg = store
+    results, errors = {}, []
+
+    def go(period):
+        try:
+            results[period] = run_report("monthly_complaints", period, parameters={"store": str(store_dir)},
+                                         reports_dir=tmp_path)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=go, args=(p,)) for p in ("2026-09", "2026-10")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert "September 2026" in results["2026-09"].html.read_text(encoding="utf-8")
+    assert "October 2026" in results["2026-10"].html.read_text(encoding="utf-8")
+
+
+def test_main_job_through_prefect(tmp_path):
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / ".prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "DO_NOT_TRACK": "1", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}
+    env.pop("PREFECT_API_URL", None)
+    import subprocess
+
+    result = subprocess.run([sys.executable, str(ROOT / "flows" / "main_job.py"), "--root", str(tmp_path / "job")],
+                            capture_output=True, text=True, env=env, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "HTML reports:" in result.stdout
+    weekly = list((tmp_path / "job" / "reports" / "weekly_satisfaction").glob("*/weekly_satisfaction.html"))
+    monthly = list((tmp_path / "job" / "reports" / "monthly_complaints").glob("*/monthly_complaints.html"))
+    assert len(weekly) == 1 and len(monthly) == 1
+    log = pd.read_parquet(tmp_path / "job" / "data" / "store" / "complaints.parquet")
+    shared = weekly[0].read_text(encoding="utf-8") + monthly[0].read_text(encoding="utf-8")
+    assert find_personal_data(shared, log["customer_name"].unique().tolist()) == []
+
+
+def test_report_run_command(store, tmp_path, capsys):
+    from cs_toolkit.cli import main
+
+    root, store_dir, cfg = store
+    assert main(["report", "run", "weekly_satisfaction", "--period", "2026-09-21", "--store", str(store_dir),
+                 "--config", str(cfg), "--reports", str(tmp_path)]) == 0
+    assert (tmp_path / "weekly_satisfaction" / "2026-09-21" / "weekly_satisfaction.html").exists()
+    assert main(["report", "run", "monthly_complaints", "--period", "2026-09", "--store", str(tmp_path / "nothing"),
+                 "--reports", str(tmp_path)]) == 2
+    assert "failed" in capsys.readouterr().err
