@@ -8,6 +8,8 @@
     cs-toolkit complaints predict INPUT --text COL --out OUT.csv (--model MODEL | --taxonomy default|FILE)
     cs-toolkit complaints evaluate DATA --text COL --label COL --model MODEL
     cs-toolkit report run NAME --period PERIOD [--store DIR] [--reports DIR]
+    cs-toolkit serve [--timezone Asia/Shanghai]      scheduled deployments, served locally
+    cs-toolkit lab                                   JupyterLab on 127.0.0.1 with a token
 """
 
 from __future__ import annotations
@@ -213,6 +215,33 @@ def cmd_report_run(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    import runpy
+    import sys
+
+    # flows/ orchestrates the package, not the other way round: run its script rather than import it.
+    sys.argv = ["serve.py", "--timezone", args.timezone, "--root", args.root]
+    runpy.run_path(str(Path(__file__).resolve().parents[1] / "flows" / "serve.py"), run_name="__main__")
+    return 0
+
+
+def cmd_lab(args) -> int:
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    token = args.token or secrets.token_urlsafe(16)
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(root / ".jupyter" / "runtime")}
+    cmd = [sys.executable, "-m", "jupyterlab", "--ip=127.0.0.1", f"--port={args.port}", "--no-browser",
+           f"--ServerApp.root_dir={root / 'notebooks'}", f"--IdentityProvider.token={token}"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    print(f"JupyterLab: http://127.0.0.1:{args.port}/lab?token={token}")
+    return subprocess.call(cmd, env=env)
+
+
 def cmd_demo(args) -> int:
     from cs_toolkit.main_job import run_demo
 
@@ -255,6 +284,15 @@ def build_parser() -> argparse.ArgumentParser:
     ct.add_argument("--col", required=True)
     ct.add_argument("--out", help="OUT.xlsx")
     ct.set_defaults(func=cmd_survey_crosstab)
+
+    serve_p = sub.add_parser("serve", help="serve the scheduled report deployments (Prefect serve)")
+    serve_p.add_argument("--timezone", default="Asia/Shanghai")
+    serve_p.add_argument("--root", default=".", help="project folder holding data/ and reports/")
+    serve_p.set_defaults(func=cmd_serve)
+    lab = sub.add_parser("lab", help="open JupyterLab on 127.0.0.1 in notebooks/, with a token")
+    lab.add_argument("--port", type=int, default=8888)
+    lab.add_argument("--token", help="access token (random when omitted)")
+    lab.set_defaults(func=cmd_lab)
 
     report = sub.add_parser("report", help="run report notebooks")
     rsub = report.add_subparsers(dest="report_command", required=True)

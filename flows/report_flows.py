@@ -3,6 +3,7 @@ is a cs_toolkit call. Runs in Prefect's ephemeral mode locally; the same flows d
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -40,6 +41,20 @@ def report_task(name: str, period: str, parameters: dict, reports_dir: str, reda
             "duration": result.metadata["duration_seconds"]}
 
 
+TIMEZONE = os.environ.get("CS_TOOLKIT_TIMEZONE", "Asia/Shanghai")
+
+
+def last_complete_week(timezone: str = TIMEZONE) -> str:
+    """Monday of the last complete week in ``timezone`` (what a Monday-morning run reports on)."""
+    today = pd.Timestamp.now(tz=timezone).tz_localize(None).normalize()
+    return (today.to_period("W-SUN").start_time - pd.Timedelta(days=7)).strftime("%Y-%m-%d")
+
+
+def last_complete_month(timezone: str = TIMEZONE) -> str:
+    today = pd.Timestamp.now(tz=timezone).tz_localize(None)
+    return (today.to_period("M") - 1).strftime("%Y-%m")
+
+
 def _customer_names(store: str) -> list[str]:
     path = Path(store) / "complaints.parquet"
     if path.exists():
@@ -61,9 +76,10 @@ def ingest_flow(inbox: str = "data/inbox", store: str = "data/store",
 
 
 @flow(name="weekly-satisfaction", flow_run_name="weekly-satisfaction-{period}")
-def weekly_satisfaction_flow(period: str, store: str = "data/store",
+def weekly_satisfaction_flow(period: str | None = None, store: str = "data/store",
                              survey_config: str = "data/inbox/survey_config.yaml",
                              reports_dir: str = "reports", project: str | None = None) -> dict:
+    period = period or last_complete_week()
     params = {"store": str(Path(store).resolve()), "config": str(Path(survey_config).resolve()), "project": project}
     out = report_task("weekly_satisfaction", period, params, reports_dir, _customer_names(store))
     create_markdown_artifact(f"Weekly satisfaction report for {period}: [{out['html']}]({out['html']}) "
@@ -73,8 +89,9 @@ def weekly_satisfaction_flow(period: str, store: str = "data/store",
 
 
 @flow(name="monthly-complaints", flow_run_name="monthly-complaints-{period}")
-def monthly_complaints_flow(period: str, store: str = "data/store", reports_dir: str = "reports",
+def monthly_complaints_flow(period: str | None = None, store: str = "data/store", reports_dir: str = "reports",
                             model: str | None = None, sla_hours: float = 24.0) -> dict:
+    period = period or last_complete_month()
     params = {"store": str(Path(store).resolve()), "model": model, "sla_hours": sla_hours}
     out = report_task("monthly_complaints", period, params, reports_dir, _customer_names(store))
     create_markdown_artifact(f"Monthly complaint review for {period}: [{out['html']}]({out['html']}) "
