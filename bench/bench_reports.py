@@ -41,8 +41,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    import papermill as pm
     import pandas as pd
+    import papermill as pm
     from report_flows import monthly_complaints_flow
 
     from cs_toolkit import demo

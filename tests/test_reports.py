@@ -185,3 +185,22 @@ def test_report_run_command(store, tmp_path, capsys):
     assert main(["report", "run", "monthly_complaints", "--period", "2026-09", "--store", str(tmp_path / "nothing"),
                  "--reports", str(tmp_path)]) == 2
     assert "failed" in capsys.readouterr().err
+
+
+def test_every_notebook_in_notebooks_is_covered_and_research_runs(tmp_path):
+    notebooks = sorted(p.relative_to(ROOT / "notebooks").as_posix() for p in (ROOT / "notebooks").rglob("*.ipynb"))
+    assert notebooks == ["reports/monthly_complaints.ipynb", "reports/weekly_satisfaction.ipynb",
+                         "research/cfpb_complaint_handling.ipynb"]  # a new notebook needs a test that runs it
+    data = ROOT.parent / "shared" / "data" / "complaints" / "cfpb" / "all_rows.csv.gz"
+    if not data.exists():
+        with pytest.raises(ReportFailed, match="CFPB data not found"):
+            run_report("cfpb_complaint_handling", "study", reports_dir=tmp_path, templates_dir=ROOT / "notebooks" / "research",
+                       parameters={"data_path": str(data)})
+        return
+    result = run_report("cfpb_complaint_handling", "study", reports_dir=tmp_path,
+                        templates_dir=ROOT / "notebooks" / "research", parameters={"data_path": str(data)})
+    html = result.html.read_text(encoding="utf-8")
+    assert "Experian" in html and "Conclusions" in html
+    with pytest.raises(ReportFailed, match="CFPB data not found"):
+        run_report("cfpb_complaint_handling", "missing", reports_dir=tmp_path,
+                   templates_dir=ROOT / "notebooks" / "research", parameters={"data_path": str(tmp_path / "none.csv")})
