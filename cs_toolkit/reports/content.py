@@ -62,10 +62,9 @@ def weekly_satisfaction(data: pd.DataFrame, config: ScoringConfig | dict, period
         items = [i for i in cfg.likert_items() if i != cfg.ces]
         means = week.mean(items)[["variable", "estimate", "se", "n"]]
         out["lowest-scoring items"] = means.sort_values("estimate").reset_index(drop=True)
-        for name, values in cfg.categorical.items():
-            if "return_visit_call" in set(prepared.get("channel", pd.Series(dtype=str))) or name:
-                share = week.proportion(name)[["level", "estimate", "se", "n"]]
-                out[f"{name} (share)"] = share.reset_index(drop=True)
+        for name in cfg.categorical:
+            share = week.proportion(name)[["level", "estimate", "se", "n"]]
+            out[f"{name} (share)"] = share.reset_index(drop=True)
     return out
 
 

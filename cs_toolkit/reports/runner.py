@@ -167,10 +167,7 @@ def _keep_failed(notebook: Path, root: Path, period: str, exc: Exception, redact
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     target = failed_dir / f"{period}-{stamp}.ipynb"
     message = f"**This report run FAILED** ({stamp} UTC): `{_first_line(exc)}`"
-    if notebook.exists():
-        nb = nbformat.read(notebook, as_version=4)
-    else:
-        nb = nbformat.v4.new_notebook()
+    nb = nbformat.read(notebook, as_version=4) if notebook.exists() else nbformat.v4.new_notebook()
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(message))
     nbformat.write(nb, target)
     redactor.redact_notebook(target)
