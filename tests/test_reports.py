@@ -204,3 +204,20 @@ def test_every_notebook_in_notebooks_is_covered_and_research_runs(tmp_path):
     with pytest.raises(ReportFailed, match="CFPB data not found"):
         run_report("cfpb_complaint_handling", "missing", reports_dir=tmp_path,
                    templates_dir=ROOT / "notebooks" / "research", parameters={"data_path": str(tmp_path / "none.csv")})
+
+
+def test_charts_draw_chinese_labels_without_missing_glyphs(tmp_path):
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cs_toolkit.reports import content
+
+    table = pd.DataFrame({"项目": ["翠湖苑", "锦江华府"], "estimate": [12.0, -3.5], "ci_low": [2.0, -10.0],
+                          "ci_high": [22.0, 3.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)" for boxes
+        fig = content.plot_estimates(table, "项目", "各项目净推荐值 NPS", unit="分")
+        fig.savefig(tmp_path / "chart.png")
+    assert (tmp_path / "chart.png").stat().st_size > 1000

@@ -72,6 +72,10 @@ def plot_evaluation(table: pd.DataFrame, title: str = "F1 by category"):
     """Horizontal bar chart of per-class F1 (with support), as a matplotlib Figure."""
     import matplotlib.pyplot as plt
 
+    from cs_toolkit.fonts import use_cjk_font
+
+    use_cjk_font()
+
     per_class = table.drop(index=[i for i in table.index if str(i).endswith(" avg")]).sort_values("f1")
     fig, ax = plt.subplots(figsize=(7, 0.3 * len(per_class) + 1.2))
     ax.barh([f"{i} (n={s})" for i, s in zip(per_class.index, per_class["support"], strict=True)], per_class["f1"])

@@ -110,6 +110,10 @@ def plot_estimates(table: pd.DataFrame, label: str, title: str, unit: str = ""):
     """Horizontal bars of ``estimate`` with 95% CI whiskers, one per row of ``table``."""
     import matplotlib.pyplot as plt
 
+    from cs_toolkit.fonts import use_cjk_font
+
+    use_cjk_font()
+
     t = table.sort_values("estimate")
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(t) + 1.2))
     ax.barh(t[label].astype(str), t["estimate"], xerr=[t["estimate"] - t["ci_low"], t["ci_high"] - t["estimate"]],
@@ -122,6 +126,10 @@ def plot_estimates(table: pd.DataFrame, label: str, title: str, unit: str = ""):
 
 def plot_counts(table: pd.DataFrame, label: str, value: str, title: str):
     import matplotlib.pyplot as plt
+
+    from cs_toolkit.fonts import use_cjk_font
+
+    use_cjk_font()
 
     fig, ax = plt.subplots(figsize=(7, 0.3 * len(table) + 1.2))
     ax.barh(table[label].astype(str)[::-1], table[value][::-1], color="#f58518")
