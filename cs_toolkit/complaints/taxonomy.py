@@ -29,6 +29,7 @@ from pathlib import Path
 import yaml
 
 from cs_toolkit.errors import ConfigError
+from cs_toolkit.yaml_files import load_yaml
 
 
 @dataclass(frozen=True)
@@ -97,14 +98,7 @@ class Taxonomy:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Taxonomy:
-        path = Path(path)
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"{path}: no such taxonomy file") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
-        return cls.from_dict(raw, str(path))
+        return cls.from_dict(load_yaml(path, "taxonomy"), str(path))
 
     def leaves(self) -> list[Category]:
         """Categories without children: what a complaint is filed under."""

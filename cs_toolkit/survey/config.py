@@ -28,10 +28,9 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from cs_toolkit.errors import ConfigError
 from cs_toolkit.survey.design import LONELY_PSU_OPTIONS
+from cs_toolkit.yaml_files import load_yaml
 
 _TOP_KEYS = {
     "survey", "id", "items", "missing_codes", "nps", "csat", "ces", "top_box", "composites", "segments",
@@ -93,12 +92,7 @@ class ScoringConfig:
     def from_yaml(cls, path: str | Path) -> ScoringConfig:
         """Read a YAML scoring configuration; errors name the file and the key at fault."""
         path = Path(path)
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"{path}: no such configuration file") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+        raw = load_yaml(path, "configuration")
         try:
             return cls.from_dict(raw)
         except ConfigError as exc:
