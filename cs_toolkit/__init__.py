@@ -7,14 +7,39 @@
 [{'estimate': -9.8, 'se': 4.4}]
 """
 
-from cs_toolkit import demo
-from cs_toolkit.io import SurveyData, read_survey, validate_frame
-from cs_toolkit.survey.config import ScoringConfig
-from cs_toolkit.survey.design import SurveyDesign
-from cs_toolkit.survey.scores import ScoreReport, cronbach_alpha, response_rate, score_survey
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
-__all__ = [
-    "ScoreReport", "ScoringConfig", "SurveyData", "SurveyDesign", "__version__", "cronbach_alpha", "demo",
-    "read_survey", "response_rate", "score_survey", "validate_frame",
-]
+
+# Loaded on first use, so that a command-line call pays only for the parts it uses (scipy.stats alone
+# costs a second to import).
+_EXPORTS = {
+    "SurveyDesign": "cs_toolkit.survey.design",
+    "ScoringConfig": "cs_toolkit.survey.config",
+    "SurveyData": "cs_toolkit.io.survey_reader",
+    "read_survey": "cs_toolkit.io.survey_reader",
+    "validate_frame": "cs_toolkit.io.survey_reader",
+    "ScoreReport": "cs_toolkit.survey.scores",
+    "cronbach_alpha": "cs_toolkit.survey.scores",
+    "response_rate": "cs_toolkit.survey.scores",
+    "score_survey": "cs_toolkit.survey.scores",
+}
+_SUBMODULES = {"demo", "io", "survey", "complaints", "reports"}
+__all__ = [*_EXPORTS, *sorted(_SUBMODULES), "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"cs_toolkit.{name}")
+    else:
+        raise AttributeError(f"module 'cs_toolkit' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

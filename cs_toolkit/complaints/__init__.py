@@ -6,19 +6,41 @@
 evaluation helpers.
 """
 
-from cs_toolkit.complaints.categorise import categorise
-from cs_toolkit.complaints.escalation import flag_escalations
-from cs_toolkit.complaints.evaluate import confusion, cross_validate, evaluation_table, plot_evaluation
-from cs_toolkit.complaints.incidents import find_incidents
-from cs_toolkit.complaints.model import ComplaintClassifier, TrainingDataError
-from cs_toolkit.complaints.persist import ModelFileError, load_model, read_card, save_model
-from cs_toolkit.complaints.rules import RuleCategorizer
-from cs_toolkit.complaints.similar import SimilarCases
-from cs_toolkit.complaints.taxonomy import Taxonomy, load_taxonomy
-from cs_toolkit.complaints.topics import discover_topics
+from __future__ import annotations
 
-__all__ = [
-    "ComplaintClassifier", "ModelFileError", "RuleCategorizer", "SimilarCases", "Taxonomy", "TrainingDataError",
-    "categorise", "confusion", "cross_validate", "discover_topics", "evaluation_table", "find_incidents",
-    "flag_escalations", "load_model", "load_taxonomy", "plot_evaluation", "read_card", "save_model",
-]
+import importlib
+
+# Loaded on first use: `cs-toolkit complaints predict` should not pay for clustering or metrics imports.
+_EXPORTS = {
+    "categorise": "categorise",
+    "flag_escalations": "escalation",
+    "confusion": "evaluate",
+    "cross_validate": "evaluate",
+    "evaluation_table": "evaluate",
+    "plot_evaluation": "evaluate",
+    "find_incidents": "incidents",
+    "ComplaintClassifier": "model",
+    "TrainingDataError": "model",
+    "ModelFileError": "persist",
+    "load_model": "persist",
+    "read_card": "persist",
+    "save_model": "persist",
+    "RuleCategorizer": "rules",
+    "SimilarCases": "similar",
+    "Taxonomy": "taxonomy",
+    "load_taxonomy": "taxonomy",
+    "discover_topics": "topics",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'cs_toolkit.complaints' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"cs_toolkit.complaints.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

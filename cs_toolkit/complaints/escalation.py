@@ -80,7 +80,10 @@ def flag_escalations(
     ['safety: 燃气味', 'media/legal: 媒体, 曝光', '']
     """
     lists = {**DEFAULT_WORDS, **(dict(words) if words else {})}
-    texts = [normalize(t) for t in frame[text].tolist()]
+    # Work on distinct texts (complaint logs repeat themselves), then map back to the rows.
+    codes, distinct = pd.factorize(frame[text].fillna("").astype(str), use_na_sentinel=False)
+    distinct_norm = [normalize(t) for t in distinct]
+    texts = [distinct_norm[c] for c in codes]
     out = pd.DataFrame(index=frame.index)
     reasons: list[list[str]] = [[] for _ in texts]
     kinds = (("safety", "safety"), ("media_legal", "media/legal"), ("group", "group complaint"))
@@ -91,7 +94,7 @@ def flag_escalations(
             owner.setdefault(normalize(w), flag)
     pattern = _matcher(list(owner))
     found_by_text: dict[str, dict[str, list[str]]] = {}
-    for t in set(texts):
+    for t in set(distinct_norm):
         found: dict[str, list[str]] = {}
         for word in (pattern.findall(t) if pattern else []):
             bucket = found.setdefault(owner[word], [])

@@ -124,16 +124,23 @@ def load_model(path: str | Path, taxonomy_version: str | None = None) -> tuple[C
     with zipfile.ZipFile(path) as zf:
         blob = zf.read("model.skops")
     try:
-        untrusted = sio.get_untrusted_types(data=blob)
+        # skops' defaults trust only scikit-learn/NumPy/SciPy building blocks; anything else raises here,
+        # before it is constructed.
+        state = sio.loads(blob)
     except Exception as exc:
-        raise ModelFileError(f"{path}: the model payload is corrupted ({type(exc).__name__}: {exc})") from exc
-    foreign = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
-    if foreign:
-        raise ModelFileError(f"{path}: refuses to load types outside scikit-learn/NumPy/SciPy: {foreign[:5]}")
-    try:
-        state = sio.loads(blob, trusted=untrusted)
-    except Exception as exc:
-        raise ModelFileError(f"{path}: the model payload cannot be loaded ({type(exc).__name__}: {exc})") from exc
+        try:
+            untrusted = sio.get_untrusted_types(data=blob)
+        except Exception:
+            untrusted = []
+        foreign = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+        if foreign:
+            raise ModelFileError(f"{path}: refuses to load types outside scikit-learn/NumPy/SciPy: {foreign[:5]}") from exc
+        if not untrusted:
+            raise ModelFileError(f"{path}: the model payload is corrupted ({type(exc).__name__}: {exc})") from exc
+        try:
+            state = sio.loads(blob, trusted=untrusted)
+        except Exception as exc2:
+            raise ModelFileError(f"{path}: the model payload cannot be loaded ({type(exc2).__name__}: {exc2})") from exc2
     features = state["pipeline"].named_steps["features"].named_transformers_
     for name, terms in state["vocabularies"].items():
         features[name].vocabulary_ = dict(zip(terms.tolist(), range(len(terms)), strict=True))
@@ -145,7 +152,7 @@ def load_model(path: str | Path, taxonomy_version: str | None = None) -> tuple[C
     model.platt_ = np.asarray(state["platt"])
     model.review_threshold_ = state["review_threshold"]
     model._blocks = tuple(state["blocks"])
-    model._n_distinct = state["n_distinct"]
+    model._n_distinct = state.get("n_distinct", 0)  # only used when fitting; older files lack it
     model.oof_precision_ = card["review"]["out_of_fold_precision"]
     model.oof_coverage_ = card["review"]["coverage"]
     return model, card

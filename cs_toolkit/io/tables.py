@@ -109,6 +109,9 @@ def _read_text(path: Path, raw: bytes, encoding: str | None, delimiter: str | No
     if not text.strip():
         raise EmptyExportError(f"{path}: the file is empty; export the survey again (it has no header and no rows).")
     delim = delimiter or (("\t" if path.suffix.lower() == ".tsv" else None) or sniff_delimiter(text))
+    fast = _fast_frame(text, delim)
+    if fast is not None:
+        return RawTable(path, fast, pd.DataFrame(columns=["row", "reason", "raw"]), enc, delim, _notes(list(fast.columns), delim))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     header: list[str] | None = None
     records: list[list[str]] = []
@@ -147,10 +150,34 @@ def _read_text(path: Path, raw: bytes, encoding: str | None, delimiter: str | No
             f"{path}: the file has a header (row {header_row}) but no data rows; check the export's date range."
         )
     frame = pd.DataFrame(records, columns=_dedupe(header), index=pd.Index(rows, name="row"), dtype="str")
-    notes = []
+    return RawTable(path, frame, pd.DataFrame(bad, columns=["row", "reason", "raw"]), enc, delim, _notes(header, delim))
+
+
+def _notes(header: list[str], delim: str = ",") -> list[str]:
     if len(header) == 1 and any(d in header[0] for d in _DELIMITERS[1:] + [","]):
-        notes.append(f"only one column found with delimiter {delim!r}; the file may use another delimiter")
-    return RawTable(path, frame, pd.DataFrame(bad, columns=["row", "reason", "raw"]), enc, delim, notes)
+        return [f"only one column found with delimiter {delim!r}; the file may use another delimiter"]
+    return []
+
+
+def _fast_frame(text: str, delim: str) -> pd.DataFrame | None:
+    """pandas' C parser, when every line is exactly one well-formed record (no quotes, no blank lines,
+    the header's number of fields everywhere), so that row numbers are line numbers. Otherwise None:
+    the record-by-record reader then finds and sets aside the malformed records."""
+    if '"' in text or "\r" in text:
+        return None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if len(lines) < 2:
+        return None
+    fields = lines[0].count(delim)
+    if any(line.count(delim) != fields or not line.strip() for line in lines):
+        return None
+    header = _dedupe([h.strip() for h in lines[0].split(delim)])
+    frame = pd.read_csv(io.StringIO(text), sep=delim, header=0, names=header, dtype=str, keep_default_na=False,
+                        na_filter=False, engine="c", quoting=csv.QUOTE_NONE)
+    frame.index = pd.Index(range(2, len(frame) + 2), name="row")
+    return frame
 
 
 def _dedupe(header: list[str]) -> list[str]:
