@@ -80,10 +80,12 @@ def test_raking_with_a_joint_margin(dclus1):
     close(est_se(raked.mean("api00")), (642.62, 22.732))
 
 
-def test_population_values():
-    pop = api("apipop")
-    assert pop["api00"].mean() == pytest.approx(664.7126, rel=1e-6)
-    assert pop["enroll"].sum() == pytest.approx(3_811_472)
+def test_census_design_gives_population_values_without_error():
+    # every school sampled (fpc = N): estimates are the population values of the README, with SE 0
+    pop = api("apipop").assign(N=lambda d: len(d))
+    census = cs.SurveyDesign(pop, fpc="N")
+    assert est_se(census.mean("api00")) == pytest.approx((664.7126, 0.0), rel=1e-6, abs=1e-9)
+    assert est_se(census.total("enroll")) == pytest.approx((3_811_472, 0.0), rel=1e-6, abs=1e-6)
 
 
 def test_two_stage_cluster_with_fpc_weights_from_fpc():

@@ -252,10 +252,7 @@ def validate(raw: RawTable, cfg: ScoringConfig) -> SurveyData:
     problem_table = (pd.concat(problems, ignore_index=True) if problems
                      else pd.DataFrame(columns=PROBLEM_COLUMNS))
     if len(raw.malformed):
-        problem_table = pd.concat(
-            [problem_table, raw.malformed.assign(file=source, column="(row)", value=raw.malformed["raw"])[PROBLEM_COLUMNS]],
-            ignore_index=True,
-        )
+        problem_table = pd.concat([problem_table, raw.malformed_problems()], ignore_index=True)
     problem_table = problem_table.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
     rejected_index = pd.Index(problem_table["row"].unique(), name="row")
     kept = out.drop(index=rejected_index.intersection(out.index))

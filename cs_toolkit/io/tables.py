@@ -41,6 +41,11 @@ class RawTable:
     def rows_read(self) -> int:
         return len(self.frame) + len(self.malformed)
 
+    def malformed_problems(self) -> pd.DataFrame:
+        """The malformed records as problem rows: ``file``, ``row``, ``column`` ("(row)"), ``value``, ``reason``."""
+        return pd.DataFrame({"file": str(self.path), "row": self.malformed["row"].to_numpy(), "column": "(row)",
+                             "value": self.malformed["raw"].to_numpy(), "reason": self.malformed["reason"].to_numpy()})
+
 
 def detect_encoding(raw: bytes, path: Path | str = "<bytes>") -> str:
     """Name the encoding of ``raw``: ``utf-8-sig`` (BOM), ``utf-8``, ``gb18030``, or what charset-normalizer finds."""

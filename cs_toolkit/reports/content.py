@@ -54,17 +54,20 @@ def weekly_satisfaction(data: pd.DataFrame, config: ScoringConfig | dict, period
             row["significant"] = bool(test["significant"].iloc[0])
         headline.append(row)
     out["headline"] = pd.DataFrame(headline)
-    week = design_from_config(prepared[current], cfg) if current.sum() > 1 else None
-    if week is not None:
+    # The week is a domain of the whole design (not a design of its own), so its SEs are domain SEs.
+    this = "this week"
+    if current.any():
         for seg in cfg.segments:
             if cfg.nps:
-                out[f"NPS by {seg}"] = week.nps(cfg.nps, by=seg)[[seg, "estimate", "se", "ci_low", "ci_high", "n"]]
+                table = design.nps(cfg.nps, by=[PERIOD, seg])
+                out[f"NPS by {seg}"] = table[table[PERIOD] == this][[seg, "estimate", "se", "ci_low", "ci_high", "n"]]
         items = [i for i in cfg.likert_items() if i != cfg.ces]
-        means = week.mean(items)[["variable", "estimate", "se", "n"]]
+        means = design.mean(items, by=PERIOD)
+        means = means[means[PERIOD] == this][["variable", "estimate", "se", "n"]]
         out["lowest-scoring items"] = means.sort_values("estimate").reset_index(drop=True)
         for name in cfg.categorical:
-            share = week.proportion(name)[["level", "estimate", "se", "n"]]
-            out[f"{name} (share)"] = share.reset_index(drop=True)
+            share = design.proportion(name, by=PERIOD)
+            out[f"{name} (share)"] = share[share[PERIOD] == this][["level", "estimate", "se", "n"]].reset_index(drop=True)
     return out
 
 

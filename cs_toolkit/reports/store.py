@@ -128,8 +128,7 @@ def _read_complaints(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             problems.append(pd.DataFrame({"file": str(path), "row": frame.index[mask], "column": column,
                                           "value": frame.loc[mask, column].astype(str).to_numpy(), "reason": reason}))
     if len(table.malformed):
-        problems.append(table.malformed.assign(file=str(path), column="(row)", value=table.malformed["raw"])[
-            ["file", "row", "column", "value", "reason"]])
+        problems.append(table.malformed_problems())
     rejected = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(
         columns=["file", "row", "column", "value", "reason"])
     good = frame.drop(index=frame.index.intersection(rejected["row"].unique())).copy()
