@@ -18,9 +18,9 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "SurveyDesign": "cs_toolkit.survey.design",
     "ScoringConfig": "cs_toolkit.survey.config",
-    "SurveyData": "cs_toolkit.io.survey_reader",
-    "read_survey": "cs_toolkit.io.survey_reader",
-    "validate_frame": "cs_toolkit.io.survey_reader",
+    "SurveyData": "cs_toolkit.survey.reader",
+    "read_survey": "cs_toolkit.survey.reader",
+    "validate_frame": "cs_toolkit.survey.reader",
     "ScoreReport": "cs_toolkit.survey.scores",
     "cronbach_alpha": "cs_toolkit.survey.scores",
     "response_rate": "cs_toolkit.survey.scores",

@@ -22,7 +22,7 @@ from cs_toolkit.errors import CSToolkitError
 
 
 def _read(args):
-    from cs_toolkit.io.survey_reader import read_survey
+    from cs_toolkit.survey.reader import read_survey
 
     return read_survey(args.file, args.config, encoding=args.encoding, delimiter=args.delimiter)
 
@@ -85,13 +85,10 @@ def cmd_survey_crosstab(args) -> int:
 
 
 def _complaint_table(path, text: str, label: str | None = None):
-    from cs_toolkit.errors import MissingColumnError
     from cs_toolkit.io.tables import read_table
 
     table = read_table(path)
-    missing = [c for c in (text, label) if c is not None and c not in table.frame.columns]
-    if missing:
-        raise MissingColumnError(f"{path}: column(s) {missing} not in the file; columns found: {list(table.frame.columns)}")
+    table.require([text, label], "named on the command line")
     return table
 
 

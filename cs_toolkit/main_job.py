@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from cs_toolkit import demo
-from cs_toolkit.io.survey_reader import read_survey
+from cs_toolkit.survey.reader import read_survey
 from cs_toolkit.survey.scores import score_survey
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from cs_toolkit.complaints.escalation import flag_escalations
@@ -9,6 +11,8 @@ from cs_toolkit.complaints.model import ComplaintClassifier
 from cs_toolkit.complaints.rules import RuleCategorizer
 from cs_toolkit.complaints.taxonomy import Taxonomy
 from cs_toolkit.complaints.text import normalize
+from cs_toolkit.errors import ConfigError
+from cs_toolkit.io.tables import RawTable
 
 RULE_REVIEW_BELOW = 0.6  # rules are explainable but coarse: weak matches go to a person
 
@@ -39,9 +43,12 @@ def categorise(
     [['quality.equipment', False, True], ['', True, False], ['property.fees', False, False]]
     """
     if (model is None) == (taxonomy is None):
-        raise ValueError("give exactly one of model= (trained) or taxonomy= (rules)")
+        raise ConfigError("categorise() needs exactly one of model= (a trained ComplaintClassifier) or "
+                          "taxonomy= (keyword rules, e.g. load_taxonomy())")
+    if not isinstance(frame, pd.DataFrame):
+        raise ConfigError(f"categorise() takes a pandas DataFrame, not {type(frame).__name__}")
     if text not in frame.columns:
-        raise KeyError(f"text column {text!r} not in the data; columns: {list(frame.columns)}")
+        RawTable(Path("<DataFrame>"), frame, pd.DataFrame()).require([text], "(the text column)")
     out = frame.copy()
     texts = out[text].tolist()
     empty = pd.Series([not str(t).strip() if isinstance(t, str) else normalize(t) == "" for t in texts],

@@ -26,11 +26,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
 
 from cs_toolkit.complaints.text import cjk_runs, normalize, word_tokens
-from cs_toolkit.errors import CSToolkitError
-
-
-class TrainingDataError(CSToolkitError):
-    """Labelled data cannot be used for training as given."""
+from cs_toolkit.errors import TrainingDataError
 
 
 def _frame(texts: Iterable[object], use_jieba: bool) -> pd.DataFrame:

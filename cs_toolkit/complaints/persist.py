@@ -18,14 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from cs_toolkit.complaints.model import ComplaintClassifier
-from cs_toolkit.errors import CSToolkitError
+from cs_toolkit.errors import ModelFileError
 
 FORMAT = "cs_toolkit.complaint_model/1"
 _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
-
-
-class ModelFileError(CSToolkitError):
-    """A model file is missing, corrupted, foreign, or made for another taxonomy version."""
 
 
 def fingerprint(texts: Iterable[object], labels: Iterable[object]) -> str:

@@ -1,6 +1,6 @@
-"""Reading exports: encodings, delimiters, file types, validation with row accounting."""
+"""Reading exports as tables: file types, encodings, delimiters, malformed records set aside with their
+row numbers. Nothing here interprets values; survey validation lives in :mod:`cs_toolkit.survey.reader`."""
 
-from cs_toolkit.io.survey_reader import SurveyData, read_survey, validate_frame
 from cs_toolkit.io.tables import RawTable, detect_encoding, read_table
 
-__all__ = ["RawTable", "SurveyData", "detect_encoding", "read_survey", "read_table", "validate_frame"]
+__all__ = ["RawTable", "detect_encoding", "read_table"]

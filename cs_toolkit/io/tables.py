@@ -8,13 +8,14 @@ set aside with its row number instead of stopping the read or vanishing.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from cs_toolkit.errors import EmptyExportError, UnreadableFileError
+from cs_toolkit.errors import EmptyExportError, MissingColumnError, UnreadableFileError
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
@@ -40,6 +41,26 @@ class RawTable:
     @property
     def rows_read(self) -> int:
         return len(self.frame) + len(self.malformed)
+
+    def require(self, columns: list[str | None], why: str = "") -> None:
+        """Raise :class:`MissingColumnError` (with close-match suggestions) unless every column is present."""
+        present = list(self.frame.columns)
+        missing = [c for c in columns if c is not None and c not in present]
+        if not missing:
+            return
+        suggestions = {}
+        for c in missing:
+            close = difflib.get_close_matches(c, present, n=1, cutoff=0.6)
+            if close:
+                suggestions[c] = close[0]
+        hint = ""
+        if self.notes:
+            hint = "Note: " + "; ".join(self.notes) + " (pass delimiter=... to choose it). "
+        hint += "Rename the columns in the export (or in the configuration or command) so they agree."
+        message = (f"{self.path}: column(s) {missing} {why + ' ' if why else ''}are not in the file. "
+                   f"Columns found: {present[:30]}.")
+        message += "".join(f" {m!r} -> did you mean {s!r}?" for m, s in suggestions.items()) + " " + hint
+        raise MissingColumnError(self.path, missing, present, suggestions, hint, message=message)
 
     def malformed_problems(self) -> pd.DataFrame:
         """The malformed records as problem rows: ``file``, ``row``, ``column`` ("(row)"), ``value``, ``reason``."""

@@ -19,18 +19,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from cs_toolkit.errors import CSToolkitError
+from cs_toolkit.errors import ReportFailed
 from cs_toolkit.reports.redact import Redactor
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "notebooks" / "reports"
-
-
-class ReportFailed(CSToolkitError):
-    """A report run failed; ``failed_notebook`` is the executed notebook kept for inspection."""
-
-    def __init__(self, message: str, failed_notebook: Path | None = None) -> None:
-        super().__init__(message)
-        self.failed_notebook = failed_notebook
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from cs_toolkit.errors import CSToolkitError
-from cs_toolkit.io.survey_reader import read_survey
+from cs_toolkit.survey.reader import read_survey
 from cs_toolkit.io.tables import read_table
 from cs_toolkit.survey.config import ScoringConfig
 

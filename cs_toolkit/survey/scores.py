@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cs_toolkit.io.survey_reader import SurveyData
+from cs_toolkit.survey.reader import SurveyData
 from cs_toolkit.survey.config import ItemSpec, ScoringConfig
 from cs_toolkit.survey.design import SurveyDesign
 

@@ -20,21 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-PROJECTS = [
-    ("P01", "翠湖苑", "Emerald Lake Garden"),
-    ("P02", "锦江华府", "Jinjiang Mansion"),
-    ("P03", "滨江一号", "Riverside No.1"),
-    ("P04", "云顶山庄", "Cloud Peak Villas"),
-    ("P05", "未来城", "Future City"),
-    ("P06", "香榭里", "Champs Residence"),
-]
-TOUCHPOINTS = [
-    ("hotline", "客服热线"),
-    ("repair", "报修维修"),
-    ("property_management", "物业服务"),
-    ("delivery", "交付验房"),
-]
-CHANNELS = [("wechat", "微信问卷"), ("sms_web", "短信链接"), ("return_visit_call", "回访电话")]
+from cs_toolkit.demo.places import CHANNELS, PROJECTS, TOUCHPOINTS
 
 #: English column name -> Chinese column label used by exports with ``labels="zh"``.
 ZH_COLUMNS = {
@@ -349,10 +335,3 @@ def add_export_noise(data: pd.DataFrame, config: dict, seed: int = 0, n_bad: int
         elif config.get("missing_codes"):
             out.iat[pos, out.columns.get_loc(item)] = config["missing_codes"][0]
     return out, {int(p) for p in bad_rows}
-
-
-# Complaint logs live in their own module; re-exported here so `cs.demo` is the one place for demo data.
-from cs_toolkit.demo_complaints import make_complaints  # noqa: E402
-
-__all__ = ["DemoSurvey", "add_export_noise", "demo_config", "draw_sample", "make_complaints", "make_large_survey",
-           "make_population", "make_survey", "population_truth"]

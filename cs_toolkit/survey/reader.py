@@ -8,14 +8,12 @@ exception that names the file and what to do.
 from __future__ import annotations
 
 import contextlib
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from cs_toolkit.errors import MissingColumnError
 from cs_toolkit.io.tables import RawTable, read_table
 from cs_toolkit.survey.config import ScoringConfig
 
@@ -108,7 +106,7 @@ def read_survey(
     >>> s.summary()["rows_kept"], s.rejected["reason"].to_list()
     (2, ['7 is outside the scale 1-5'])
     """
-    cfg = _as_config(config)
+    cfg = as_config(config)
     raw = read_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
     return validate(raw, cfg)
 
@@ -118,14 +116,15 @@ def validate_frame(frame: pd.DataFrame, config: ScoringConfig | dict | str | Pat
 
     Row numbers in the result are the frame's positions plus 1.
     """
-    cfg = _as_config(config)
+    cfg = as_config(config)
     frame = frame.copy()
     frame.index = pd.Index(range(1, len(frame) + 1), name="row")
     raw = RawTable(Path(source), frame, pd.DataFrame(columns=["row", "reason", "raw"]))
     return validate(raw, cfg)
 
 
-def _as_config(config) -> ScoringConfig:
+def as_config(config) -> ScoringConfig:
+    """A :class:`ScoringConfig` from a config object, a dict, or the path of a YAML file."""
     if isinstance(config, ScoringConfig):
         return config
     if isinstance(config, dict):
@@ -280,22 +279,4 @@ def validate(raw: RawTable, cfg: ScoringConfig) -> SurveyData:
 
 
 def _check_columns(raw: RawTable, cfg: ScoringConfig) -> None:
-    present = list(raw.frame.columns)
-    missing = [c for c in cfg.required_columns() if c not in present]
-    if not missing:
-        return
-    hints = []
-    for c in missing:
-        close = difflib.get_close_matches(c, present, n=1, cutoff=0.6)
-        if close:
-            hints.append(f"{c!r} -> did you mean {close[0]!r}?")
-    message = (
-        f"{raw.path}: column(s) {missing} required by the configuration are not in the file. "
-        f"Columns found: {present[:30]}."
-    )
-    if hints:
-        message += " " + " ".join(hints)
-    if raw.notes:
-        message += " Note: " + "; ".join(raw.notes) + " (pass delimiter=... to choose it)."
-    message += " Rename the columns in the export or in the configuration so they agree."
-    raise MissingColumnError(message)
+    raw.require(cfg.required_columns(), "required by the configuration")

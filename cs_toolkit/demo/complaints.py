@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cs_toolkit.demo import PROJECTS
+from cs_toolkit.demo.places import PROJECTS
 
 # Templates per taxonomy leaf: {b} building, {r} room, {d} days, {n} a small number.
 TEMPLATES: dict[str, list[str]] = {

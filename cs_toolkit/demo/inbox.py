@@ -1,0 +1,39 @@
+"""A demo inbox: the exports a department would drop in for the main job (a GB18030 survey export with
+a few damaged rows and its scoring configuration, and a UTF-8 complaint log)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from cs_toolkit.demo.complaints import make_complaints
+from cs_toolkit.demo.survey import add_export_noise, make_survey
+
+
+def write_demo_inbox(inbox: str | Path, survey_config: str | Path, seed: int = 0) -> Path:
+    """Write demo exports into ``inbox/surveys`` and ``inbox/complaints`` and the survey's configuration.
+
+    Returns the inbox folder.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> inbox = write_demo_inbox(root / "inbox", root / "survey.yaml")
+    >>> sorted(p.name for p in inbox.rglob("*.csv"))
+    ['complaint_log.csv', 'survey_export.csv']
+    """
+    inbox = Path(inbox)
+    (inbox / "surveys").mkdir(parents=True, exist_ok=True)
+    (inbox / "complaints").mkdir(parents=True, exist_ok=True)
+    survey = make_survey(seed=seed, start="2026-09-07", weeks=12)
+    export, _ = add_export_noise(survey.data, survey.config, seed=seed)
+    export.to_csv(inbox / "surveys" / "survey_export.csv", index=False, encoding="gb18030")  # as Excel on Chinese Windows
+    config = Path(survey_config)
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(yaml.safe_dump(survey.config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    log = make_complaints(3000, seed=seed, start="2026-09-01", weeks=13)
+    truth = ["category", "request_type", "dangerous", "threat", "incident_true"]
+    log.drop(columns=truth).to_csv(inbox / "complaints" / "complaint_log.csv", index=False, encoding="utf-8-sig")
+    return inbox

@@ -1,0 +1,220 @@
+"""Ingest an inbox of exports into the store, file by file, losing nothing.
+
+For every file in ``inbox/surveys`` and ``inbox/complaints``: read and validate it, then in ONE write
+transaction upsert its good rows, store its rejected rows with their reasons and record the file in
+``ingests`` (name, sha256, rows read/kept/rejected/added/replaced, time, status). Only after the commit
+does the file move to ``processed/``. A file that fails for any reason is recorded, moves to
+``rejected/`` with a ``.reason.txt``, and the rest of the inbox goes on. A process killed mid-ingest
+leaves the store as it was and the file in the inbox; a file whose content was already ingested
+(same sha256) adds nothing.
+
+Rows of an export without an id column are keyed by the file's content hash and the row number, so
+two different exports never overwrite each other while the same export twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from cs_toolkit.errors import CSToolkitError
+from cs_toolkit.progress import track
+from cs_toolkit.store.store import INGESTS, REJECTED, Store
+
+log = logging.getLogger(__name__)
+
+KINDS = ("surveys", "complaints")
+ROW_KEY = "_row_key"
+SOURCE_COLUMNS = ["_source_file", "_source_sha256", "_source_row", "_ingested_at"]
+_PROBLEM_COLUMNS = ["file", "row", "column", "value", "reason"]
+
+
+@dataclass
+class IngestSummary:
+    """What an ingest did: one record per file (``status`` is processed, duplicate or rejected)."""
+
+    files: list[dict] = field(default_factory=list)
+
+    @property
+    def rows_added(self) -> int:
+        return sum(int(f.get("added") or 0) for f in self.files)
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.files)
+
+    def __repr__(self) -> str:
+        status = pd.Series([f["status"] for f in self.files]).value_counts().to_dict() if self.files else {}
+        return f"IngestSummary({len(self.files)} files {status}, {self.rows_added} rows added)"
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def inbox_files(inbox: Path) -> list[tuple[str, Path]]:
+    """The exports waiting in the inbox, oldest name first; hidden files and Excel's ``~$`` lock files are skipped."""
+    found = []
+    for kind in KINDS:
+        folder = inbox / kind
+        if folder.is_dir():
+            found += [(kind, p) for p in sorted(folder.iterdir())
+                      if p.is_file() and not p.name.startswith((".", "~$"))]
+    return found
+
+
+def ingest_inbox(store: Store, inbox: str | Path, survey_config, progress: bool | None = None) -> IngestSummary:
+    """Ingest every export in ``inbox`` into ``store`` (see the module docstring for the rules).
+
+    Parameters
+    ----------
+    store : Store
+    inbox : path
+        Folder with ``surveys/`` and ``complaints/`` subfolders.
+    survey_config : ScoringConfig, dict or path of the survey's YAML configuration
+    progress : bool, optional
+        Show a progress bar (default: when the terminal is interactive).
+
+    Returns
+    -------
+    IngestSummary
+    """
+    from cs_toolkit.survey.reader import as_config
+
+    inbox = Path(inbox)
+    cfg = as_config(survey_config)
+    summary = IngestSummary()
+    for kind, path in track(inbox_files(inbox), "ingest", enabled=progress):
+        record = ingest_file(store, inbox, kind, path, cfg)
+        if record is not None:
+            summary.files.append(record)
+            log.info("%s: %s (%s kept, %s rejected, %s added, %s replaced)", path.name, record["status"],
+                     record.get("kept"), record.get("rejected"), record.get("added"), record.get("replaced"))
+    return summary
+
+
+def ingest_file(store: Store, inbox: Path, kind: str, path: Path, cfg) -> dict | None:
+    """Ingest one file; returns its record, or None when another ingest took the file first."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    record = {"file": path.name, "kind": kind, "sha256": None, "status": None, "rows_read": None, "kept": None,
+              "rejected": None, "added": None, "replaced": None, "reason": None, "ingested_at": now}
+    try:
+        record["sha256"] = sha256_of(path)
+        rows, problems, key, time_column, rows_read = _read(kind, path, cfg, record["sha256"], now)
+        record.update(rows_read=rows_read, kept=len(rows),
+                      rejected=int(problems["row"].nunique()) if len(problems) else 0)
+        with store.backend.write() as con:
+            store._ensure_system_tables(con)
+            if _already_ingested(store, con, record["sha256"]):
+                record.update(status="duplicate", added=0, replaced=0,
+                              reason="the same content was ingested before; nothing added")
+            else:
+                added, replaced = store.upsert(kind, rows, key, time_column, con=con) if len(rows) else (0, 0)
+                record.update(status="processed", added=added, replaced=replaced)
+                store._append(con, REJECTED, _rejected_rows(problems, kind, record["sha256"], now))
+            store._append(con, INGESTS, pd.DataFrame([record]))
+    except FileNotFoundError:
+        if not path.exists():
+            return None  # another ingest moved it first
+        raise
+    except Exception as exc:  # any failure: record it, set the file aside, go on with the next one
+        record.update(status="rejected", reason=_reason(exc))
+        log.warning("%s: rejected (%s)", path, record["reason"])
+        _record_failure(store, record)
+        _move(path, inbox / "rejected", reason=record["reason"])
+        return record
+    if record["status"] == "processed" and record["rejected"]:
+        problems.to_csv(_free_name(inbox / "rejected", f"{path.name}.rejected_rows.csv"), index=False,
+                        encoding="utf-8-sig")
+    _move(path, inbox / "processed")
+    return record
+
+
+def _read(kind: str, path: Path, cfg, sha: str, now) -> tuple[pd.DataFrame, pd.DataFrame, str, str | None, int]:
+    """Good rows (with source columns), problem rows, key column, time column, rows read."""
+    if kind == "surveys":
+        from cs_toolkit.survey.reader import read_survey
+
+        survey = read_survey(path, cfg)
+        good, problems, rows_read = survey.data, survey.rejected, survey.rows_read
+        key, time_column = cfg.id, cfg.period_column
+    else:
+        from cs_toolkit.complaints.reader import read_complaint_log
+
+        complaints = read_complaint_log(path)
+        good, problems, rows_read = complaints.data, complaints.rejected, complaints.rows_read
+        key, time_column = "complaint_id", "created_at"
+    good = good.copy()
+    good["_source_file"] = path.name
+    good["_source_sha256"] = sha
+    good["_source_row"] = good.index.to_numpy(dtype="int64")
+    good["_ingested_at"] = pd.Timestamp(now)
+    if key is None:  # no id column: the content hash and the row keep two exports apart
+        good[ROW_KEY] = sha[:16] + ":" + good.index.astype(str)
+        key = ROW_KEY
+    return good.reset_index(drop=True), problems, key, time_column, rows_read
+
+
+def _already_ingested(store: Store, con, sha: str) -> bool:
+    ph = store.backend.placeholder
+    found = store.backend.query(con, f"SELECT count(*) AS n FROM {INGESTS} WHERE sha256 = {ph} AND status = "
+                                     f"'processed'", (sha,))
+    return int(found["n"].iloc[0]) > 0
+
+
+def _rejected_rows(problems: pd.DataFrame, kind: str, sha: str, now) -> pd.DataFrame:
+    if problems.empty:
+        return pd.DataFrame()
+    out = problems.reindex(columns=_PROBLEM_COLUMNS).astype({"value": "string", "reason": "string",
+                                                             "column": "string", "file": "string"})
+    out["file"] = out["file"].map(lambda f: Path(f).name)
+    out.insert(0, "kind", kind)
+    out["sha256"] = sha
+    out["row"] = pd.to_numeric(out["row"], errors="coerce").astype("Int64")
+    out["ingested_at"] = pd.Timestamp(now)
+    return out[["kind", "file", "sha256", "row", "column", "value", "reason", "ingested_at"]]
+
+
+def _record_failure(store: Store, record: dict) -> None:
+    try:
+        with store.backend.write() as con:
+            store._ensure_system_tables(con)
+            store._append(con, INGESTS, pd.DataFrame([record]))
+    except CSToolkitError as exc:  # the store itself is unreachable: the file still moves, with its reason
+        log.error("could not record the failure of %s in the store: %s", record["file"], exc)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, CSToolkitError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    if target.exists():
+        stem, dot, suffix = name.partition(".")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+        target = folder / f"{stem}-{stamp}{dot}{suffix}"
+    return target
+
+
+def _move(path: Path, folder: Path, reason: str | None = None) -> Path | None:
+    target = _free_name(folder, path.name)
+    try:
+        shutil.move(str(path), target)
+    except FileNotFoundError:
+        return None  # another ingest moved it
+    if reason is not None:
+        target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
+    return target
