@@ -7,9 +7,13 @@
     cs-toolkit complaints train DATA --text COL --label COL [--multi-label --label-sep "|"] --model MODEL
     cs-toolkit complaints predict INPUT --text COL --out OUT.csv (--model MODEL | --taxonomy default|FILE)
     cs-toolkit complaints evaluate DATA --text COL --label COL --model MODEL
-    cs-toolkit report run NAME --period PERIOD [--store DIR] [--reports DIR]
+    cs-toolkit ingest [--inbox DIR] [--store URL] [--survey-config CFG]
+    cs-toolkit report run NAME [--period PERIOD] [--store URL] [--reports DIR]
     cs-toolkit serve [--timezone Asia/Shanghai]      scheduled deployments, served locally
+    cs-toolkit deployments [--write prefect.yaml]    deployments for a team's Prefect server
     cs-toolkit lab                                   JupyterLab on 127.0.0.1 with a token
+
+Settings (paths, store, timezone, language) come from flags, CS_TOOLKIT_* variables, then cs_toolkit.toml.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from cs_toolkit.errors import CSToolkitError
+from cs_toolkit.errors import ConfigError, CSToolkitError
 
 
 def _read(args):
@@ -138,7 +142,7 @@ def cmd_complaints_predict(args) -> int:
     from cs_toolkit.complaints import categorise, load_model, load_taxonomy
 
     if (args.model is None) == (args.taxonomy is None) and not (args.model and args.taxonomy):
-        raise SystemExit("give --model MODEL or --taxonomy default|FILE")
+        raise ConfigError("give --model MODEL (a trained model) or --taxonomy default|FILE (keyword rules)")
     table = _complaint_table(args.input, args.text)
     escalation = {k: getattr(args, k) for k in ("customer", "created", "responded") if getattr(args, k)}
     if args.sla_hours is not None:
@@ -191,34 +195,61 @@ def cmd_complaints_evaluate(args) -> int:
     return 0
 
 
+def _settings(args):
+    from cs_toolkit.settings import load_settings
+
+    fields = {"root": "root", "inbox": "inbox", "store": "store", "reports": "reports",
+              "survey_config": "survey_config", "timezone": "timezone", "model": "model"}
+    return load_settings(**{field: getattr(args, attr, None) for field, attr in fields.items()})
+
+
+def cmd_ingest(args) -> int:
+    from cs_toolkit.store import Store
+
+    settings = _settings(args)
+    store = Store(settings.store_url)
+    summary = store.ingest(settings.inbox, settings.survey_config)
+    if not summary.files:
+        print(f"{settings.inbox}: no exports waiting in surveys/ or complaints/")
+    for f in summary.files:
+        print(f"{f['kind']:>10} {f['file']}: {f['status']}; read {f['rows_read']}, kept {f['kept']}, rejected "
+              f"{f['rejected']}, added {f['added']}, replaced {f['replaced']}"
+              + (f" ({f['reason']})" if f["status"] == "rejected" else ""))
+    print(f"store: {store}")
+    return 1 if any(f["status"] == "rejected" for f in summary.files) else 0
+
+
 def cmd_report_run(args) -> int:
-    from cs_toolkit.reports import run_report
+    from cs_toolkit.reports.jobs import run_registered_report
 
-    params = dict(kv.split("=", 1) for kv in args.param)
-    params.setdefault("store", str(Path(args.store).resolve()))
-    if args.name == "weekly_satisfaction":
-        params.setdefault("config", str(Path(args.config).resolve()))
-    names = []
-    complaints = Path(args.store) / "complaints.parquet"
-    if complaints.exists():
-        import pandas as pd
+    result = run_registered_report(args.name, args.period, _settings(args), timeout=args.timeout)
+    print(f"published {result.html} (period {result.period}; data fingerprint {result.metadata['data_fingerprint']})")
+    return 0
 
-        frame = pd.read_parquet(complaints)
-        if "customer_name" in frame:
-            names = frame["customer_name"].dropna().astype(str).unique().tolist()
-    result = run_report(args.name, args.period, parameters=params, reports_dir=args.reports, redact_names=names,
-                        timeout=args.timeout)
-    print(f"published {result.html}")
+
+def cmd_deployments(args) -> int:
+    import yaml
+
+    from cs_toolkit.reports.registry import PREFECT_YAML_HEADER, prefect_yaml
+
+    text = PREFECT_YAML_HEADER + yaml.safe_dump(prefect_yaml(_settings(args).timezone), sort_keys=False,
+                                                allow_unicode=True)
+    if args.write:
+        Path(args.write).write_text(text, encoding="utf-8")
+        print(f"wrote {args.write}")
+    else:
+        print(text, end="")
     return 0
 
 
 def cmd_serve(args) -> int:
-    import runpy
-    import sys
+    settings = _settings(args)
+    from cs_toolkit.prefect_env import use_local_prefect
 
-    # flows/ orchestrates the package, not the other way round: run its script rather than import it.
-    sys.argv = ["serve.py", "--timezone", args.timezone, "--root", args.root]
-    runpy.run_path(str(Path(__file__).resolve().parents[1] / "flows" / "serve.py"), run_name="__main__")
+    use_local_prefect(settings.root)
+    from cs_toolkit.flows.serve import serve_all
+
+    serve_all(settings)
     return 0
 
 
@@ -226,13 +257,12 @@ def cmd_lab(args) -> int:
     import os
     import secrets
     import subprocess
-    import sys
 
-    root = Path(__file__).resolve().parents[1]
+    root = _settings(args).root
     token = args.token or secrets.token_urlsafe(16)
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(root / ".jupyter" / "runtime")}
     cmd = [sys.executable, "-m", "jupyterlab", "--ip=127.0.0.1", f"--port={args.port}", "--no-browser",
-           f"--ServerApp.root_dir={root / 'notebooks'}", f"--IdentityProvider.token={token}"]
+           f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={token}"]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     print(f"JupyterLab: http://127.0.0.1:{args.port}/lab?token={token}")
@@ -247,11 +277,26 @@ def cmd_demo(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from cs_toolkit import __version__
+
     parser = argparse.ArgumentParser(prog="cs-toolkit", description="Customer-satisfaction research toolkit.")
+    parser.add_argument("--version", action="version", version=f"cs-toolkit {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    def where(p, *names):
+        """Settings flags (they override CS_TOOLKIT_* variables and cs_toolkit.toml)."""
+        p.add_argument("--root", help="project folder (default: the working folder)")
+        helps = {"inbox": "folder of waiting exports", "store": "store URL or DuckDB file",
+                 "reports": "folder reports are published to", "survey_config": "survey scoring configuration (YAML)",
+                 "timezone": "IANA timezone", "model": "complaint model file"}
+        for name in names:
+            flag = "--" + name.replace("_", "-")
+            extra = ("--config",) if name == "survey_config" else ()
+            p.add_argument(flag, *extra, dest=name, help=helps[name])
+
     demo = sub.add_parser("demo", help="run the main job end to end on generated demo data")
-    demo.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
+    demo.add_argument("--out", default="demo_output", help="project folder to create (default: demo_output)")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(func=cmd_demo)
 
@@ -282,25 +327,31 @@ def build_parser() -> argparse.ArgumentParser:
     ct.add_argument("--out", help="OUT.xlsx")
     ct.set_defaults(func=cmd_survey_crosstab)
 
-    serve_p = sub.add_parser("serve", help="serve the scheduled report deployments (Prefect serve)")
-    serve_p.add_argument("--timezone", default="Asia/Shanghai")
-    serve_p.add_argument("--root", default=".", help="project folder holding data/ and reports/")
+    ingest = sub.add_parser("ingest", help="ingest waiting exports from the inbox into the store")
+    where(ingest, "inbox", "store", "survey_config")
+    ingest.set_defaults(func=cmd_ingest)
+
+    serve_p = sub.add_parser("serve", help="serve the scheduled deployments (Prefect serve)")
+    where(serve_p, "store", "reports", "timezone")
     serve_p.set_defaults(func=cmd_serve)
-    lab = sub.add_parser("lab", help="open JupyterLab on 127.0.0.1 in notebooks/, with a token")
+    deploy = sub.add_parser("deployments", help="print (or --write) prefect.yaml for a team's Prefect server")
+    where(deploy, "timezone")
+    deploy.add_argument("--write", help="file to write, e.g. prefect.yaml")
+    deploy.set_defaults(func=cmd_deployments)
+    lab = sub.add_parser("lab", help="open JupyterLab on 127.0.0.1 in the project folder, with a token")
+    where(lab)
     lab.add_argument("--port", type=int, default=8888)
     lab.add_argument("--token", help="access token (random when omitted)")
     lab.set_defaults(func=cmd_lab)
 
     report = sub.add_parser("report", help="run report notebooks")
     rsub = report.add_subparsers(dest="report_command", required=True)
-    run = rsub.add_parser("run", help="execute a report template for a period and publish it")
+    run = rsub.add_parser("run", help="execute a registered report for a period and publish it")
     run.add_argument("name", help="weekly_satisfaction or monthly_complaints")
-    run.add_argument("--period", required=True, help="a day of the week (2026-11-16) or a month (2026-11)")
-    run.add_argument("--store", default="data/store")
-    run.add_argument("--config", default="data/inbox/survey_config.yaml", help="survey scoring configuration")
-    run.add_argument("--reports", default="reports")
+    run.add_argument("--period", help="a day of the week (2026-11-16) or a month (2026-11); default: the last "
+                                      "complete one")
+    where(run, "store", "reports", "survey_config", "model", "timezone")
     run.add_argument("--timeout", type=int, default=600, help="seconds any one cell may run")
-    run.add_argument("--param", action="append", default=[], help="extra template parameter KEY=VALUE")
     run.set_defaults(func=cmd_report_run)
 
     complaints = sub.add_parser("complaints", help="categorise complaints (train, predict, evaluate)")
@@ -338,12 +389,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from cs_toolkit.progress import configure_logging
+
     args = build_parser().parse_args(argv)
+    if args.command not in ("demo", "serve"):  # under Prefect, Prefect's handlers print our records
+        configure_logging()
     try:
         return args.func(args)
     except CSToolkitError as exc:
+        if args.debug:
+            raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # not ours: still no traceback for the user, but a way to get one
+        if args.debug:
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (run again with --debug for the traceback)",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

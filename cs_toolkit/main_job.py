@@ -1,49 +1,41 @@
-"""The main job on demo data: generate an export, read and validate it, score it, write the tables.
+"""The main job on demo data, end to end in any folder: demo exports into the inbox, ingest into the
+embedded store, both reports through Prefect's ephemeral mode, and the survey's score tables.
 
-This is what ``./dev.sh demo`` (``cs-toolkit demo``) runs on a fresh machine.
+This is what ``cs-toolkit demo --out DIR`` (and ``./dev.sh demo``) runs.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
-from cs_toolkit import demo
-from cs_toolkit.survey.reader import read_survey
-from cs_toolkit.survey.scores import score_survey
+from cs_toolkit.prefect_env import use_local_prefect
 
 
 def run_demo(out: Path, seed: int = 0) -> dict[str, Path]:
-    """Write a demo export (GB18030, Chinese headers, a few damaged rows), score it, return the files."""
-    out = Path(out)
-    inbox = out / "inbox"
-    inbox.mkdir(parents=True, exist_ok=True)
-    survey = demo.make_survey(seed=seed, labels="zh")
-    export, _ = demo.add_export_noise(survey.data, survey.config, seed=seed)
-    export_path = inbox / "售后满意度调查_export.csv"
-    export.to_csv(export_path, index=False, encoding="gb18030")  # as Excel on Chinese Windows saves it
-    config_path = inbox / "survey_config.yaml"
-    config_path.write_text(yaml.safe_dump(survey.config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    """Run the main job in ``out``; returns the files a user opens (the two HTML reports, the scores)."""
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    use_local_prefect(out)
+    from cs_toolkit.flows.main_job import main_job
+    from cs_toolkit.settings import load_settings
+    from cs_toolkit.store import Store
+    from cs_toolkit.survey.reader import as_config
+    from cs_toolkit.survey.scores import score_survey
 
-    data = read_survey(export_path, config_path)
-    s = data.summary()
-    print(f"read {export_path}: {s['rows_read']} rows ({s['encoding']}), {s['rows_kept']} kept, "
-          f"{s['rows_rejected']} rejected")
-    report = score_survey(data)
-    files = {"xlsx": report.write(out / "scores.xlsx")[0]}
-    files["csv"] = report.write(out / "scores.csv")[0]
-    rejected_path = out / "rejected_rows.csv"
-    data.rejected_rows.to_csv(rejected_path, index=True, encoding="utf-8-sig")
-    files["rejected"] = rejected_path
-
+    reports = main_job(str(out), seed)
+    settings = load_settings(root=out)
+    store = Store(settings.store_url)
+    for f in store.read("ingests").to_dict("records"):
+        print(f"ingested {f['file']}: {f['rows_read']} rows read, {f['kept']} kept, {f['rejected']} rejected "
+              f"(reasons in the store's rejected_rows table and {settings.inbox / 'rejected'})")
+    cfg = as_config(settings.survey_config)
+    report = score_survey(store.read("surveys"), cfg)
+    files = {"weekly report": Path(reports["weekly"]), "monthly report": Path(reports["monthly"]),
+             "scores": report.write(out / "scores.xlsx")[0]}
     overall = report.scores[report.scores["segment"] == "overall"].set_index("measure")
-    nps = overall.loc["NPS"]
-    csat = overall.loc["CSAT mean"]
+    nps, csat = overall.loc["NPS"], overall.loc["CSAT mean"]
     print(f"NPS {nps['estimate']:.1f} (95% CI {nps['ci_low']:.1f} to {nps['ci_high']:.1f}, n={nps['n']}); "
           f"CSAT {csat['estimate']:.2f} / 5 (SE {csat['se']:.3f})")
-    significant = int(report.differences["significant"].sum()) if len(report.differences) else 0
-    print(f"{significant} significant differences between segments/periods (design-based tests, Holm-adjusted)")
     for name, path in files.items():
-        print(f"{name:>9}: {path.resolve()}")
+        print(f"{name:>15}: {path}")
     return files

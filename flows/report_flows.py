@@ -1,24 +1,28 @@
-"""Prefect flows: ingest exports, run report notebooks, publish them. Orchestration only: every step
-is a cs_toolkit call. Runs in Prefect's ephemeral mode locally; the same flows deploy to a server."""
+"""Prefect flows for the recurring jobs: ingest the inbox, and one flow per registered report.
+
+Flows read the application's settings (``CS_TOOLKIT_*``, ``cs_toolkit.toml``); parameters override
+them. A report flow's run name shows the period it reports on, resolved before the run starts
+(the last complete week or month in the configured timezone when no period is given).
+"""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.runtime import flow_run
 
-from cs_toolkit.reports import ReportFailed, run_report
-from cs_toolkit.reports.store import ingest
+from cs_toolkit.errors import CSToolkitError, ReportFailed
+from cs_toolkit.reports.jobs import run_registered_report
+from cs_toolkit.reports.registry import get_report
+from cs_toolkit.settings import load_settings
+from cs_toolkit.store import Store
 
 
 def _not_a_report_failure(task, task_run, state) -> bool:
     """Retry transient faults (a kernel that would not start, a busy file), not a report that fails."""
     try:
         state.result()
-    except ReportFailed:
+    except (ReportFailed, CSToolkitError):
         return False
     except Exception:
         return True
@@ -26,74 +30,61 @@ def _not_a_report_failure(task, task_run, state) -> bool:
 
 
 @task(name="ingest-inbox", retries=2, retry_delay_seconds=2)
-def ingest_task(inbox: str, store: str, survey_config: str) -> list[dict]:
-    summary = ingest(inbox, store, survey_config)
-    return summary.files
+def ingest_task(root: str | None, inbox: str | None, store: str | None, survey_config: str | None) -> list[dict]:
+    settings = load_settings(root=root, inbox=inbox, store=store, survey_config=survey_config)
+    summary = Store(settings.store_url).ingest(settings.inbox, settings.survey_config, progress=False)
+    return [{k: (str(v) if k == "ingested_at" else v) for k, v in f.items()} for f in summary.files]
 
 
 @task(name="run-report", retries=1, retry_delay_seconds=2, retry_condition_fn=_not_a_report_failure)
-def report_task(name: str, period: str, parameters: dict, reports_dir: str, redact_names: list[str],
-                timeout: int = 600) -> dict:
-    result = run_report(name, period, parameters=parameters, reports_dir=reports_dir, redact_names=redact_names,
-                        data_files=[Path(p) for p in parameters.values() if isinstance(p, str) and Path(p).is_file()],
-                        timeout=timeout)
+def report_task(name: str, period: str | None, root: str | None, store: str | None, reports_dir: str | None) -> dict:
+    settings = load_settings(root=root, store=store, reports=reports_dir)
+    result = run_registered_report(name, period, settings)
     return {"html": str(result.html), "notebook": str(result.notebook), "folder": str(result.folder),
-            "duration": result.metadata["duration_seconds"]}
+            "period": result.period, "duration": result.metadata["duration_seconds"],
+            "data_fingerprint": result.metadata["data_fingerprint"]}
 
 
-TIMEZONE = os.environ.get("CS_TOOLKIT_TIMEZONE", "Asia/Shanghai")
-
-
-def last_complete_week(timezone: str = TIMEZONE) -> str:
-    """Monday of the last complete week in ``timezone`` (what a Monday-morning run reports on)."""
-    today = pd.Timestamp.now(tz=timezone).tz_localize(None).normalize()
-    return (today.to_period("W-SUN").start_time - pd.Timedelta(days=7)).strftime("%Y-%m-%d")
-
-
-def last_complete_month(timezone: str = TIMEZONE) -> str:
-    today = pd.Timestamp.now(tz=timezone).tz_localize(None)
-    return (today.to_period("M") - 1).strftime("%Y-%m")
-
-
-def _customer_names(store: str) -> list[str]:
-    path = Path(store) / "complaints.parquet"
-    if path.exists():
-        frame = pd.read_parquet(path, columns=None)
-        if "customer_name" in frame:
-            return sorted(set(frame["customer_name"].dropna().astype(str)))
-    return []
-
-
-@flow(name="ingest", flow_run_name="ingest-{inbox}")
-def ingest_flow(inbox: str = "data/inbox", store: str = "data/store",
-                survey_config: str = "data/inbox/survey_config.yaml") -> list[dict]:
-    files = ingest_task(inbox, store, survey_config)
-    lines = ["| file | status | kept | rejected | added |", "|---|---|---|---|---|"]
-    lines += [f"| {f['file']} | {f['status']} | {f.get('kept', '')} | {f.get('rejected', '')} | {f.get('added', '')} |"
-              for f in files]
+@flow(name="ingest", flow_run_name="ingest")
+def ingest_flow(root: str | None = None, inbox: str | None = None, store: str | None = None,
+                survey_config: str | None = None) -> list[dict]:
+    files = ingest_task(root, inbox, store, survey_config)
+    lines = ["| file | status | kept | rejected | added | replaced |", "|---|---|---|---|---|---|"]
+    lines += [f"| {f['file']} | {f['status']} | {f.get('kept')} | {f.get('rejected')} | {f.get('added')} | "
+              f"{f.get('replaced')} |" for f in files]
     create_markdown_artifact("\n".join(lines), key="ingest-summary", description="Files ingested")
     return files
 
 
-@flow(name="weekly-satisfaction", flow_run_name="weekly-satisfaction-{period}")
-def weekly_satisfaction_flow(period: str | None = None, store: str = "data/store",
-                             survey_config: str = "data/inbox/survey_config.yaml",
-                             reports_dir: str = "reports", project: str | None = None) -> dict:
-    period = period or last_complete_week()
-    params = {"store": str(Path(store).resolve()), "config": str(Path(survey_config).resolve()), "project": project}
-    out = report_task("weekly_satisfaction", period, params, reports_dir, _customer_names(store))
-    create_markdown_artifact(f"Weekly satisfaction report for {period}: [{out['html']}]({out['html']}) "
-                             f"({out['duration']} s)", key="weekly-satisfaction-report")
+def _run_name(report: str):
+    def name() -> str:
+        params = flow_run.parameters
+        try:
+            timezone = load_settings(root=params.get("root")).timezone
+            label = get_report(report).resolve_period(params.get("period"), timezone).label
+        except CSToolkitError:
+            label = f"invalid-period-{str(period)[:20]}"  # the flow itself then fails with the reason
+        return f"{report.replace('_', '-')}-{label}"
+
+    return name
+
+
+def _report_flow(report: str, period: str | None, root: str | None, store: str | None,
+                 reports_dir: str | None) -> dict:
+    out = report_task(report, period, root, store, reports_dir)
+    create_markdown_artifact(f"{get_report(report).title['en']} for {out['period']}: [{out['html']}]({out['html']}) "
+                             f"({out['duration']} s)", key=f"{report.replace('_', '-')}-report")
     get_run_logger().info("published %s", out["html"])
     return out
 
 
-@flow(name="monthly-complaints", flow_run_name="monthly-complaints-{period}")
-def monthly_complaints_flow(period: str | None = None, store: str = "data/store", reports_dir: str = "reports",
-                            model: str | None = None, sla_hours: float = 24.0) -> dict:
-    period = period or last_complete_month()
-    params = {"store": str(Path(store).resolve()), "model": model, "sla_hours": sla_hours}
-    out = report_task("monthly_complaints", period, params, reports_dir, _customer_names(store))
-    create_markdown_artifact(f"Monthly complaint review for {period}: [{out['html']}]({out['html']}) "
-                             f"({out['duration']} s)", key="monthly-complaints-report")
-    return out
+@flow(name="weekly-satisfaction", flow_run_name=_run_name("weekly_satisfaction"))
+def weekly_satisfaction_flow(period: str | None = None, root: str | None = None, store: str | None = None,
+                             reports_dir: str | None = None) -> dict:
+    return _report_flow("weekly_satisfaction", period, root, store, reports_dir)
+
+
+@flow(name="monthly-complaints", flow_run_name=_run_name("monthly_complaints"))
+def monthly_complaints_flow(period: str | None = None, root: str | None = None, store: str | None = None,
+                            reports_dir: str | None = None) -> dict:
+    return _report_flow("monthly_complaints", period, root, store, reports_dir)
