@@ -63,7 +63,7 @@ def _run_name(report: str):
             timezone = load_settings(root=params.get("root")).timezone
             label = get_report(report).resolve_period(params.get("period"), timezone).label
         except CSToolkitError:
-            label = f"invalid-period-{str(period)[:20]}"  # the flow itself then fails with the reason
+            label = f"invalid-period-{str(params.get('period'))[:20]}"  # the flow itself then fails with the reason
         return f"{report.replace('_', '-')}-{label}"
 
     return name

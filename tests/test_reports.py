@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import threading
 from pathlib import Path
@@ -18,8 +17,10 @@ import pytest
 import yaml
 
 from cs_toolkit import demo
+from cs_toolkit.errors import PeriodError
 from cs_toolkit.reports import Redactor, ReportFailed, find_personal_data, run_report
-from cs_toolkit.reports.store import ingest
+from cs_toolkit.reports.inputs import fingerprint_frame
+from cs_toolkit.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -49,72 +50,46 @@ def write_inbox(root: Path, seed: int = 0) -> tuple[Path, Path]:
     return inbox, cfg
 
 
-def test_ingest_is_idempotent_and_keeps_everything(tmp_path):
-    inbox, cfg = write_inbox(tmp_path)
-    store = tmp_path / "store"
-    first = ingest(inbox, store, cfg)
-    n_surveys = len(pd.read_parquet(store / "surveys.parquet"))
-    n_complaints = len(pd.read_parquet(store / "complaints.parquet"))
-    assert first.rows_added == n_surveys + n_complaints > 0
-    assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["c1.csv", "s1.csv"]
-    # the same exports again: nothing added
-    shutil.copy(inbox / "processed" / "s1.csv", inbox / "surveys" / "s1.csv")
-    shutil.copy(inbox / "processed" / "c1.csv", inbox / "complaints" / "c1.csv")
-    again = ingest(inbox, store, cfg)
-    assert again.rows_added == 0
-    assert len(pd.read_parquet(store / "surveys.parquet")) == n_surveys
-    # a corrected export replaces the rows it corrects
-    corrected = pd.read_csv(inbox / "processed" / "c1.csv").head(5).assign(text="已更正的投诉内容")
-    corrected.to_csv(inbox / "complaints" / "c1_corrected.csv", index=False)
-    fix = ingest(inbox, store, cfg)
-    assert fix.files[0]["replaced"] == 5 and fix.rows_added == 0
-    stored = pd.read_parquet(store / "complaints.parquet")
-    assert len(stored) == n_complaints and (stored["text"] == "已更正的投诉内容").sum() == 5
-    # an unreadable file goes to rejected/ with its reason, never lost
-    (inbox / "complaints" / "broken.csv").write_text("", encoding="utf-8")
-    bad = ingest(inbox, store, cfg)
-    assert bad.files[0]["status"] == "rejected"
-    assert (inbox / "rejected" / "broken.csv").exists() and (inbox / "rejected" / "broken.csv.reason.txt").exists()
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     root = tmp_path_factory.mktemp("reports")
     inbox, cfg = write_inbox(root)
-    ingest(inbox, root / "store", cfg)
-    return root, root / "store", cfg
+    url = f"duckdb:///{root / 'store.duckdb'}"
+    Store(url).ingest(inbox, cfg)
+    return root, url, cfg
 
 
 def test_report_runs_publishes_html_without_code_and_without_personal_data(store, tmp_path):
     root, store_dir, cfg = store
-    names = pd.read_parquet(store_dir / "complaints.parquet")["customer_name"].unique().tolist()
-    result = run_report("monthly_complaints", "2026-09", parameters={"store": str(store_dir)},
+    names = Store(store_dir).read("complaints")["customer_name"].unique().tolist()
+    result = run_report("monthly_complaints", "2026-09", parameters={"store": store_dir},
                         reports_dir=tmp_path, redact_names=names)
     assert result.folder == tmp_path / "monthly_complaints" / "2026-09"
     html = result.html.read_text(encoding="utf-8")
     assert "content.monthly_complaints(" not in html  # no code in what managers read
     assert "<table" in html and "data:image/png" in html
     published = html + result.notebook.read_text(encoding="utf-8")
-    phones = pd.read_parquet(store_dir / "complaints.parquet")["phone"].tolist()
+    phones = Store(store_dir).read("complaints")["phone"].tolist()
     assert not any(p in published for p in phones)
     assert find_personal_data(published, names) == []
     meta = json.loads((result.folder / "run.json").read_text())
     assert meta["period"] == "2026-09" and meta["duration_seconds"] > 0 and meta["cs_toolkit_version"]
-    weekly = run_report("weekly_satisfaction", "2026-09-14", parameters={"store": str(store_dir), "config": str(cfg)},
+    weekly = run_report("weekly_satisfaction", "2026-09-14", parameters={"store": store_dir, "survey_config": str(cfg)},
                         reports_dir=tmp_path)
     assert "Headline" in weekly.html.read_text(encoding="utf-8")
 
 
 def test_failed_run_keeps_its_notebook_and_the_last_good_report(store, tmp_path):
     root, store_dir, cfg = store
-    good = run_report("monthly_complaints", "2026-09", parameters={"store": str(store_dir)}, reports_dir=tmp_path)
+    good = run_report("monthly_complaints", "2026-09", parameters={"store": store_dir}, reports_dir=tmp_path)
     before = good.html.read_bytes()
     with pytest.raises(ReportFailed, match="the last good report is unchanged") as info:
         run_report("monthly_complaints", "2026-09", parameters={"store": str(tmp_path / "no-such-store")},
                    reports_dir=tmp_path)
     assert good.html.read_bytes() == before
     failed = nbformat.read(info.value.failed_notebook, as_version=4)
-    assert "FAILED" in failed.cells[0].source and "FileNotFoundError" in failed.cells[0].source
+    assert "FAILED" in failed.cells[0].source and "StoreError" in failed.cells[0].source
+    assert info.value.report == "monthly_complaints" and info.value.period == "2026-09"
     assert not list((tmp_path / "monthly_complaints").glob(".staging-*"))
 
 
@@ -128,10 +103,10 @@ def test_timeout_and_dead_kernel_fail_cleanly(tmp_path):
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(nb, templates / f"{name}.ipynb")
     with pytest.raises(ReportFailed) as slow:
-        run_report("slow", "p1", reports_dir=tmp_path / "r", templates_dir=templates, timeout=3)
+        run_report("slow", "p1", reports_dir=tmp_path / "r", templates=templates, timeout=3)
     assert slow.value.failed_notebook.exists()
     with pytest.raises(ReportFailed) as dead:
-        run_report("dies", "p1", reports_dir=tmp_path / "r", templates_dir=templates, timeout=60)
+        run_report("dies", "p1", reports_dir=tmp_path / "r", templates=templates, timeout=60)
     assert dead.value.failed_notebook.exists()
     assert not (tmp_path / "r" / "slow" / "p1").exists()
 
@@ -142,7 +117,7 @@ def test_two_reports_run_concurrently_in_threads(store, tmp_path):
 
     def go(period):
         try:
-            results[period] = run_report("monthly_complaints", period, parameters={"store": str(store_dir)},
+            results[period] = run_report("monthly_complaints", period, parameters={"store": store_dir},
                                          reports_dir=tmp_path)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -157,34 +132,70 @@ def test_two_reports_run_concurrently_in_threads(store, tmp_path):
     assert "October 2026" in results["2026-10"].html.read_text(encoding="utf-8")
 
 
-def test_main_job_through_prefect(tmp_path):
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / ".prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "DO_NOT_TRACK": "1", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}
-    env.pop("PREFECT_API_URL", None)
+def test_main_job_through_prefect_in_an_empty_folder(tmp_path):
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}
+    for name in ("PREFECT_API_URL", "PREFECT_HOME"):
+        env.pop(name, None)
     import subprocess
 
-    result = subprocess.run([sys.executable, str(ROOT / "flows" / "main_job.py"), "--root", str(tmp_path / "job")],
-                            capture_output=True, text=True, env=env, timeout=900)
+    work = tmp_path / "empty"
+    work.mkdir()
+    cli = str(Path(sys.executable).with_name("cs-toolkit"))
+    result = subprocess.run([cli, "demo", "--out", "job"], cwd=work, capture_output=True, text=True, env=env,
+                            timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "HTML reports:" in result.stdout
-    weekly = list((tmp_path / "job" / "reports" / "weekly_satisfaction").glob("*/weekly_satisfaction.html"))
-    monthly = list((tmp_path / "job" / "reports" / "monthly_complaints").glob("*/monthly_complaints.html"))
+    job = work / "job"
+    weekly = list((job / "reports" / "weekly_satisfaction").glob("*/weekly_satisfaction.html"))
+    monthly = list((job / "reports" / "monthly_complaints").glob("*/monthly_complaints.html"))
     assert len(weekly) == 1 and len(monthly) == 1
-    log = pd.read_parquet(tmp_path / "job" / "data" / "store" / "complaints.parquet")
+    assert (job / ".prefect").is_dir()  # Prefect's home inside the job folder, not the user's
+    log = Store(job / "data" / "cs_toolkit.duckdb").read("complaints")
     shared = weekly[0].read_text(encoding="utf-8") + monthly[0].read_text(encoding="utf-8")
     assert find_personal_data(shared, log["customer_name"].unique().tolist()) == []
+    assert "weekly-satisfaction-" + weekly[0].parent.name in result.stdout + result.stderr  # run name shows the period
 
 
 def test_report_run_command(store, tmp_path, capsys):
     from cs_toolkit.cli import main
 
     root, store_dir, cfg = store
-    assert main(["report", "run", "weekly_satisfaction", "--period", "2026-09-21", "--store", str(store_dir),
-                 "--config", str(cfg), "--reports", str(tmp_path)]) == 0
-    assert (tmp_path / "weekly_satisfaction" / "2026-09-21" / "weekly_satisfaction.html").exists()
+    assert main(["report", "run", "weekly_satisfaction", "--period", "2026-09-23", "--store", store_dir,
+                 "--survey-config", str(cfg), "--reports", str(tmp_path)]) == 0
+    assert (tmp_path / "weekly_satisfaction" / "2026-09-21" / "weekly_satisfaction.html").exists()  # its Monday
     assert main(["report", "run", "monthly_complaints", "--period", "2026-09", "--store", str(tmp_path / "nothing"),
                  "--reports", str(tmp_path)]) == 2
     assert "failed" in capsys.readouterr().err
+    assert main(["report", "run", "monthly_complaints", "--period", "../../escape", "--store", store_dir,
+                 "--reports", str(tmp_path)]) == 2
+    assert "is not a month" in capsys.readouterr().err and not (tmp_path.parent / "escape").exists()
+
+
+def test_run_json_fingerprints_the_rows_the_report_read(store, tmp_path):
+    root, url, cfg = store
+    first = run_report("monthly_complaints", "2026-10", parameters={"store": url}, reports_dir=tmp_path)
+    reads = first.metadata["inputs"]
+    assert [r["table"] for r in reads] == ["complaints"]
+    window = Store(url).read("complaints", period=(pd.Timestamp("2026-09-01"), pd.Timestamp("2026-11-01")))
+    assert reads[0]["rows"] == len(window) and reads[0]["sha256"] == fingerprint_frame(window)
+    assert json.loads((first.folder / "run.json").read_text())["data_fingerprint"] == first.metadata["data_fingerprint"]
+    # a row outside the window changes nothing; a row inside changes the fingerprint
+    store = Store(url)
+    later = window.head(1).assign(complaint_id="LATER-1", created_at=pd.Timestamp("2026-12-05 10:00"))
+    store.upsert("complaints", later, key="complaint_id")
+    same = run_report("monthly_complaints", "2026-10", parameters={"store": url}, reports_dir=tmp_path)
+    assert same.metadata["data_fingerprint"] == first.metadata["data_fingerprint"]
+    store.upsert("complaints", window.head(1).assign(text="changed inside the window"), key="complaint_id")
+    changed = run_report("monthly_complaints", "2026-10", parameters={"store": url}, reports_dir=tmp_path)
+    assert changed.metadata["data_fingerprint"] != first.metadata["data_fingerprint"]
+
+
+def test_periods_are_validated_before_they_touch_a_path(store, tmp_path):
+    root, url, cfg = store
+    for bad in ("../../escape", "2026-13", "2026/10", "2026-10-01"):
+        with pytest.raises(PeriodError):
+            run_report("monthly_complaints", bad, parameters={"store": url}, reports_dir=tmp_path / "r")
+    assert not (tmp_path / "r").exists() or not list((tmp_path / "r").rglob("*.ipynb"))
 
 
 def test_every_notebook_in_notebooks_is_covered_and_research_runs(tmp_path):
@@ -194,16 +205,16 @@ def test_every_notebook_in_notebooks_is_covered_and_research_runs(tmp_path):
     data = ROOT.parent / "shared" / "data" / "complaints" / "cfpb" / "all_rows.csv.gz"
     if not data.exists():
         with pytest.raises(ReportFailed, match="CFPB data not found"):
-            run_report("cfpb_complaint_handling", "study", reports_dir=tmp_path, templates_dir=ROOT / "notebooks" / "research",
+            run_report("cfpb_complaint_handling", "study", reports_dir=tmp_path, templates=ROOT / "notebooks" / "research",
                        parameters={"data_path": str(data)})
         return
     result = run_report("cfpb_complaint_handling", "study", reports_dir=tmp_path,
-                        templates_dir=ROOT / "notebooks" / "research", parameters={"data_path": str(data)})
+                        templates=ROOT / "notebooks" / "research", parameters={"data_path": str(data)})
     html = result.html.read_text(encoding="utf-8")
     assert "Experian" in html and "Conclusions" in html
     with pytest.raises(ReportFailed, match="CFPB data not found"):
         run_report("cfpb_complaint_handling", "missing", reports_dir=tmp_path,
-                   templates_dir=ROOT / "notebooks" / "research", parameters={"data_path": str(tmp_path / "none.csv")})
+                   templates=ROOT / "notebooks" / "research", parameters={"data_path": str(tmp_path / "none.csv")})
 
 
 def test_charts_draw_chinese_labels_without_missing_glyphs(tmp_path):

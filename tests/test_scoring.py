@@ -124,11 +124,17 @@ def test_cli_reports_user_errors_without_traceback(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_main_job_console_script(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "cs_toolkit.cli", "demo", "--out", str(tmp_path)],
+def test_survey_score_console_script_on_a_damaged_gb18030_export(tmp_path):
+    from cs_toolkit import demo
+
+    survey = demo.make_survey(seed=0, labels="zh")
+    export, bad = demo.add_export_noise(survey.data, survey.config, seed=0)
+    export.to_csv(tmp_path / "export.csv", index=False, encoding="gb18030")
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(survey.config, allow_unicode=True), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "cs_toolkit.cli", "survey", "score", str(tmp_path / "export.csv"),
+                             "--config", str(tmp_path / "cfg.yaml"), "--out", str(tmp_path / "scores.csv")],
                             capture_output=True, text=True, check=True)
-    assert "rows (gb18030)" in result.stdout and "NPS" in result.stdout
-    assert (tmp_path / "scores.xlsx").stat().st_size > 0
+    assert "rows read (gb18030)" in result.stdout and f"{len(bad)} rejected" in result.stdout
     scores = pd.read_csv(tmp_path / "scores.csv", encoding="utf-8-sig")
     assert (scores["n"] > 0).all() and (scores["se"] >= 0).all()
     means = scores[scores["measure"].str.endswith("mean")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -83,7 +84,7 @@ class Store:
     >>> store.read("complaints", period=("2026-11-01", "2026-12-01"))["complaint_id"].to_list()
     ['A1']
     >>> store.tables()
-    ['complaints']
+    ['complaints', 'ingests', 'rejected_rows']
     """
 
     def __init__(self, url: str | Path) -> None:

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cs_toolkit.survey.reader import SurveyData
 from cs_toolkit.survey.config import ItemSpec, ScoringConfig
 from cs_toolkit.survey.design import SurveyDesign
+from cs_toolkit.survey.reader import SurveyData
 
 SCORE_COLUMNS = ["measure", "item", "segment", "level", "estimate", "se", "ci_low", "ci_high", "n", "n_eff", "unit"]
 PERIOD = "period"
