@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine: sets up .venv from uv.lock, then runs a job.
-#   ./dev.sh demo    set up, then run the main job on generated demo data (scores, ingest, reports via Prefect)
+#   ./dev.sh demo    set up, then run the main job on generated demo data in demo_output/ (demo exports,
+#                    ingest into the embedded store, both reports through Prefect's ephemeral mode)
 #   ./dev.sh test    set up, then run the whole test suite
 #   ./dev.sh bench   set up (with benchmark extras), then run the benchmarks
 #   ./dev.sh setup   only set up
@@ -8,14 +9,14 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 find_python() {
-    for candidate in "${PYTHON:-}" python3.11 python3; do
+    for candidate in "${PYTHON:-}" python3 python3.13 python3.12 python3.11; do
         [ -n "$candidate" ] || continue
         if command -v "$candidate" >/dev/null 2>&1 &&
-           "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+           "$candidate" -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null; then
             echo "$candidate"; return 0
         fi
     done
-    echo "dev.sh: Python 3.11 not found (set PYTHON=/path/to/python3.11)" >&2
+    echo "dev.sh: Python 3.11, 3.12 or 3.13 not found (set PYTHON=/path/to/python3)" >&2
     return 1
 }
 
@@ -43,7 +44,7 @@ cmd=${1:-demo}
 shift || true
 case "$cmd" in
     setup) setup ;;
-    demo)  setup; .venv/bin/cs-toolkit demo "$@"; .venv/bin/python flows/main_job.py ;;
+    demo)  setup; .venv/bin/cs-toolkit demo --out demo_output "$@" ;;
     test)  setup; .venv/bin/python -m pytest -n 2 "$@" ;;
     bench) setup bench; for b in bench/bench_*.py; do .venv/bin/python "$b" "$@"; done ;;
     *) echo "usage: ./dev.sh {demo|test|bench|setup}" >&2; exit 2 ;;

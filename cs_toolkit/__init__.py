@@ -25,8 +25,11 @@ _EXPORTS = {
     "cronbach_alpha": "cs_toolkit.survey.scores",
     "response_rate": "cs_toolkit.survey.scores",
     "score_survey": "cs_toolkit.survey.scores",
+    "Store": "cs_toolkit.store",
+    "Settings": "cs_toolkit.settings",
+    "load_settings": "cs_toolkit.settings",
 }
-_SUBMODULES = {"demo", "io", "survey", "complaints", "reports"}
+_SUBMODULES = {"demo", "io", "survey", "complaints", "reports", "store"}
 __all__ = [*_EXPORTS, *sorted(_SUBMODULES), "__version__"]
 
 

@@ -27,6 +27,7 @@ from sklearn.svm import LinearSVC
 
 from cs_toolkit.complaints.text import cjk_runs, normalize, word_tokens
 from cs_toolkit.errors import TrainingDataError
+from cs_toolkit.progress import track
 
 
 def _frame(texts: Iterable[object], use_jieba: bool) -> pd.DataFrame:
@@ -192,7 +193,7 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         if folds < 2:
             raise TrainingDataError("need at least two labelled texts")
         splitter = KFold(folds, shuffle=True, random_state=self.random_state)
-        for train, test in splitter.split(frame):
+        for train, test in track(splitter.split(frame), f"training: {folds} calibration folds", total=folds):
             part = self._pipeline()
             t_train = target[train]
             if self.multi_label:

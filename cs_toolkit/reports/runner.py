@@ -24,6 +24,7 @@ from pathlib import Path
 
 from cs_toolkit.errors import PeriodError, ReportFailed
 from cs_toolkit.periods import parse_period
+from cs_toolkit.progress import interactive
 from cs_toolkit.reports.inputs import INPUTS_FILE
 from cs_toolkit.reports.redact import Redactor
 
@@ -129,7 +130,7 @@ def run_report(
         # share a copied context, and two runs would find "this event loop is already running").
         contextvars.Context().run(
             pm.execute_notebook, str(template), str(notebook), parameters=params, kernel_name=kernel_name,
-            execution_timeout=timeout, progress_bar=False, log_output=False,
+            execution_timeout=timeout, progress_bar=interactive(), log_output=False,
         )  # no cwd=: papermill would chdir the whole process, which races between concurrent runs
     except Exception as exc:
         failed = _keep_failed(notebook, root, period, exc, Redactor(names=redact_names))

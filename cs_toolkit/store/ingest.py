@@ -109,15 +109,22 @@ def ingest_file(store: Store, inbox: Path, kind: str, path: Path, cfg) -> dict |
               "rejected": None, "added": None, "replaced": None, "reason": None, "ingested_at": now}
     try:
         record["sha256"] = sha256_of(path)
-        rows, problems, key, time_column, rows_read = _read(kind, path, cfg, record["sha256"], now)
-        record.update(rows_read=rows_read, kept=len(rows),
-                      rejected=int(problems["row"].nunique()) if len(problems) else 0)
+        if _seen_before(store, record["sha256"]):  # skip reading a file whose content is already in
+            rows = problems = None
+        else:
+            rows, problems, key, time_column, rows_read = _read(kind, path, cfg, record["sha256"], now)
+            record.update(rows_read=rows_read, kept=len(rows),
+                          rejected=int(problems["row"].nunique()) if len(problems) else 0)
         with store.backend.write() as con:
             store._ensure_system_tables(con)
-            if _already_ingested(store, con, record["sha256"]):
+            if _already_ingested(store, con, record["sha256"]):  # checked again under the lock: races
                 record.update(status="duplicate", added=0, replaced=0,
                               reason="the same content was ingested before; nothing added")
             else:
+                if rows is None:  # recorded as seen, but no longer: read it after all
+                    rows, problems, key, time_column, rows_read = _read(kind, path, cfg, record["sha256"], now)
+                    record.update(rows_read=rows_read, kept=len(rows),
+                                  rejected=int(problems["row"].nunique()) if len(problems) else 0)
                 added, replaced = store.upsert(kind, rows, key, time_column, con=con) if len(rows) else (0, 0)
                 record.update(status="processed", added=added, replaced=replaced)
                 store._append(con, REJECTED, _rejected_rows(problems, kind, record["sha256"], now))
@@ -162,6 +169,11 @@ def _read(kind: str, path: Path, cfg, sha: str, now) -> tuple[pd.DataFrame, pd.D
         good[ROW_KEY] = sha[:16] + ":" + good.index.astype(str)
         key = ROW_KEY
     return good.reset_index(drop=True), problems, key, time_column, rows_read
+
+
+def _seen_before(store: Store, sha: str) -> bool:
+    with store.backend.read() as con:
+        return store._exists(con, INGESTS) and _already_ingested(store, con, sha)
 
 
 def _already_ingested(store: Store, con, sha: str) -> bool:
