@@ -199,7 +199,8 @@ def _settings(args):
     from cs_toolkit.settings import load_settings
 
     fields = {"root": "root", "inbox": "inbox", "store": "store", "reports": "reports",
-              "survey_config": "survey_config", "timezone": "timezone", "model": "model"}
+              "survey_config": "survey_config", "timezone": "timezone", "model": "model",
+              "cell_timeout": "cell_timeout"}
     return load_settings(**{field: getattr(args, attr, None) for field, attr in fields.items()})
 
 
@@ -222,7 +223,7 @@ def cmd_ingest(args) -> int:
 def cmd_report_run(args) -> int:
     from cs_toolkit.reports.jobs import run_registered_report
 
-    result = run_registered_report(args.name, args.period, _settings(args), timeout=args.timeout)
+    result = run_registered_report(args.name, args.period, _settings(args))
     print(f"published {result.html} (period {result.period}; data fingerprint {result.metadata['data_fingerprint']})")
     return 0
 
@@ -351,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--period", help="a day of the week (2026-11-16) or a month (2026-11); default: the last "
                                       "complete one")
     where(run, "store", "reports", "survey_config", "model", "timezone")
-    run.add_argument("--timeout", type=int, default=600, help="seconds any one cell may run")
+    run.add_argument("--timeout", dest="cell_timeout", type=int, help="seconds any one cell may run")
     run.set_defaults(func=cmd_report_run)
 
     complaints = sub.add_parser("complaints", help="categorise complaints (train, predict, evaluate)")

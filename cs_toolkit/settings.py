@@ -57,6 +57,8 @@ class Settings(BaseSettings):
         Report language (default zh).
     sla_hours : float
         First-response service level for complaints, in hours (default 24).
+    cell_timeout : int
+        Seconds any one cell of a report may run before the run fails (default 600).
 
     Examples
     --------
@@ -76,6 +78,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     language: Literal["zh", "en"] = "zh"
     sla_hours: float = 24.0
+    cell_timeout: int = 600
 
     @classmethod
     def settings_customise_sources(

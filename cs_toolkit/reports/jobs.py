@@ -38,8 +38,7 @@ def customer_names(store: Store) -> list[str]:
     return sorted(names)
 
 
-def run_registered_report(name: str, period: str | None = None, settings: Settings | None = None,
-                          timeout: int = 600) -> ReportResult:
+def run_registered_report(name: str, period: str | None = None, settings: Settings | None = None) -> ReportResult:
     """Run report ``name`` for ``period`` (default: the last complete one) and publish it.
 
     Examples
@@ -55,4 +54,5 @@ def run_registered_report(name: str, period: str | None = None, settings: Settin
     store = Store(settings.store_url)
     log.info("running %s for %s (store %s)", name, resolved.label, store)
     return run_report(name, resolved.label, parameters=template_parameters(name, resolved.label, settings),
-                      reports_dir=settings.reports, redact_names=customer_names(store), timeout=timeout)
+                      reports_dir=settings.reports, redact_names=customer_names(store),
+                      timeout=settings.cell_timeout)

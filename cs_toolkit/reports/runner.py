@@ -80,7 +80,7 @@ def run_report(
     parameters: Mapping[str, object] | None = None,
     reports_dir: str | Path = "reports",
     templates: str | Path | None = None,
-    timeout: int = 600,
+    timeout: int | None = None,
     redact_names: Iterable[str] = (),
     kernel_name: str = "python3",
 ) -> ReportResult:
@@ -96,8 +96,8 @@ def run_report(
         Further template parameters (data paths, filters).
     reports_dir : path
         Where reports are published: ``reports_dir/NAME/PERIOD/``.
-    timeout : int
-        Seconds any one cell may run before the run is failed.
+    timeout : int, optional
+        Seconds any one cell may run before the run is failed (default: the settings' ``cell_timeout``).
     templates : path, optional
         Folder of templates (default: those shipped with the package).
     redact_names : iterable of str
@@ -112,6 +112,10 @@ def run_report(
     """
     import papermill as pm
 
+    if timeout is None:
+        from cs_toolkit.settings import load_settings
+
+        timeout = load_settings().cell_timeout
     template = Path(templates or templates_dir()) / f"{name}.ipynb"
     if not template.exists():
         raise ReportFailed(f"no report template {template}; templates: "

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cs_toolkit.errors import StoreError
+from cs_toolkit.errors import CSToolkitError, StoreError
 from cs_toolkit.periods import Period
 from cs_toolkit.store.backends import Backend, _safe, open_backend, quote
 
@@ -112,8 +112,9 @@ class Store:
         ----------
         table : str
             ``surveys``, ``complaints``, ``ingests``, ``rejected_rows``...
-        period : Period or (start, end), optional
-            Rows whose time column (the one the table was created with) falls in ``[start, end)``.
+        period : str, Period or (start, end), optional
+            Rows whose time column (the one the table was created with) falls in ``[start, end)``; a
+            string names a month (``"2026-11"``) or a week (``"2026-11-16"``, ``"2026-W47"``).
         where : str, optional
             A further SQL condition, e.g. ``"project = 'P01'"``.
         columns : list of str, optional
@@ -124,6 +125,8 @@ class Store:
                 raise StoreError(f"{_safe(self.url)}: no table {table!r}; tables: {self.tables_in(con)}. Ingest "
                                  f"exports first (cs-toolkit ingest).", url=_safe(self.url), table=table)
             conditions, params = [], []
+            if isinstance(period, str):
+                period = _period_from_text(period)
             if period is not None:
                 time_column = self._meta(con, table)[1]
                 if time_column is None:
@@ -267,6 +270,15 @@ class Store:
         from cs_toolkit.store.ingest import ingest_inbox
 
         return ingest_inbox(self, inbox, survey_config, progress=progress)
+
+
+def _period_from_text(text: str) -> Period:
+    from cs_toolkit.periods import parse_period
+
+    try:
+        return parse_period(text, "month")
+    except CSToolkitError:
+        return parse_period(text, "week")
 
 
 def _logical(sql_type: str) -> str:
