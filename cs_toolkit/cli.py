@@ -389,6 +389,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _redacted(exc: BaseException) -> str:
+    """The error's message without personal data: it reaches terminals and job logs."""
+    from cs_toolkit.reports.redact import Redactor
+
+    return Redactor().redact(str(exc))
+
+
 def main(argv: list[str] | None = None) -> int:
     from cs_toolkit.progress import configure_logging
 
@@ -400,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     except CSToolkitError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_redacted(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -408,8 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # not ours: still no traceback for the user, but a way to get one
         if args.debug:
             raise
-        print(f"error: unexpected {type(exc).__name__}: {exc} (run again with --debug for the traceback)",
-              file=sys.stderr)
+        print(f"error: unexpected {type(exc).__name__}: {_redacted(exc)} (run again with --debug for the "
+              f"traceback)", file=sys.stderr)
         return 1
 
 

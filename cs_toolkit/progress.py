@@ -52,6 +52,9 @@ def configure_logging(level: int = logging.INFO) -> None:
     else:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    from cs_toolkit.reports.redact import RedactingFilter
+
+    handler.addFilter(RedactingFilter())  # log lines reach terminals and job logs: no personal data
     handler._cs_toolkit = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
     logger.setLevel(level)
