@@ -1,6 +1,32 @@
-"""Reports: run templates with papermill, redact personal data, publish atomically; the embedded store."""
+"""Reports: the registry, what templates read, running them with papermill, redacting personal data,
+publishing atomically.
 
-from cs_toolkit.reports.redact import Redactor, find_personal_data
-from cs_toolkit.reports.runner import ReportFailed, ReportResult, run_report
+Loaded on first use, so that redacting an error line does not import papermill."""
 
-__all__ = ["Redactor", "ReportFailed", "ReportResult", "find_personal_data", "run_report"]
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "Redactor": "redact",
+    "find_personal_data": "redact",
+    "ReportFailed": "runner",
+    "ReportResult": "runner",
+    "run_report": "runner",
+    "run_registered_report": "jobs",
+    "report_inputs": "inputs",
+    "REPORTS": "registry",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'cs_toolkit.reports' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"cs_toolkit.reports.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
