@@ -29,6 +29,37 @@ DEFAULT_WORDS: dict[str, list[str]] = {
     ],
 }
 FLAG_COLUMNS = ["escalate_safety", "escalate_media_legal", "escalate_group", "escalate_repeat", "escalate_sla"]
+#: Priority of each flag: P1 safety (act now), P2 group complaint, media, regulator or legal threat,
+#: P3 repeat complainant or overdue response. A complaint takes the highest of its flags.
+LEVELS = {"escalate_safety": "P1", "escalate_media_legal": "P2", "escalate_group": "P2",
+          "escalate_repeat": "P3", "escalate_sla": "P3"}
+_LABELS = {
+    "en": {"safety": "safety", "media_legal": "media/legal", "group": "group complaint",
+           "incident": "group complaint: incident {inc}", "repeat": "repeat complainant: {n} within {window}",
+           "sla_none": "SLA overdue: no response yet after {h:.0f} h (limit {limit:g} h)",
+           "sla_late": "SLA overdue: first response after {h:.0f} h (limit {limit:g} h)"},
+    "zh": {"safety": "安全隐患", "media_legal": "媒体/监管/法律", "group": "群诉",
+           "incident": "群诉: 事件 {inc}", "repeat": "重复投诉: {window}内 {n} 次",
+           "sla_none": "响应超时: {h:.0f} 小时仍未响应 (时限 {limit:g} 小时)",
+           "sla_late": "响应超时: {h:.0f} 小时后才首次响应 (时限 {limit:g} 小时)"},
+}
+
+
+def escalation_level(flags: pd.DataFrame) -> pd.Series:
+    """P1/P2/P3 (or "") per row from the flag columns of :func:`flag_escalations`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> flags = pd.DataFrame({"escalate_safety": [True, False, False], "escalate_sla": [True, True, False]})
+    >>> escalation_level(flags).to_list()
+    ['P1', 'P3', '']
+    """
+    level = pd.Series("", index=flags.index, dtype=object)
+    for column, name in sorted(LEVELS.items(), key=lambda kv: kv[1], reverse=True):
+        if column in flags:
+            level[flags[column].fillna(False).astype(bool).to_numpy()] = name
+    return level
 
 
 def _matcher(words: Sequence[str]) -> re.Pattern | None:
@@ -52,6 +83,7 @@ def flag_escalations(
     as_of: pd.Timestamp | None = None,
     incident: str | None = None,
     words: Mapping[str, Sequence[str]] | None = None,
+    language: str = "en",
 ) -> pd.DataFrame:
     """Escalation flags (one boolean column each) and ``escalation_reason`` for every row of ``frame``.
 
@@ -71,6 +103,14 @@ def flag_escalations(
         complaint even without group words.
     words : dict, optional
         Word lists replacing the defaults, keyed ``safety``, ``media_legal``, ``group``.
+    language : {"en", "zh"}
+        Language of ``escalation_reason``.
+
+    Returns
+    -------
+    DataFrame
+        The flag columns, ``escalation_level`` (P1 safety; P2 group, media, regulator, legal; P3 repeat,
+        SLA) and ``escalation_reason``.
 
     Examples
     --------
@@ -78,7 +118,10 @@ def flag_escalations(
     >>> df = pd.DataFrame({"text": ["厨房有很大的燃气味", "再不处理就找媒体曝光", "门把手松了"]})
     >>> flag_escalations(df, "text")["escalation_reason"].to_list()
     ['safety: 燃气味', 'media/legal: 媒体, 曝光', '']
+    >>> flag_escalations(df, "text", language="zh")[["escalation_level", "escalation_reason"]].values.tolist()
+    [['P1', '安全隐患: 燃气味'], ['P2', '媒体/监管/法律: 媒体, 曝光'], ['', '']]
     """
+    labels = _LABELS["zh" if language == "zh" else "en"]
     lists = {**DEFAULT_WORDS, **(dict(words) if words else {})}
     # Work on distinct texts (complaint logs repeat themselves), then map back to the rows.
     codes, distinct = pd.factorize(frame[text].fillna("").astype(str), use_na_sentinel=False)
@@ -86,7 +129,7 @@ def flag_escalations(
     texts = [distinct_norm[c] for c in codes]
     out = pd.DataFrame(index=frame.index)
     reasons: list[list[str]] = [[] for _ in texts]
-    kinds = (("safety", "safety"), ("media_legal", "media/legal"), ("group", "group complaint"))
+    kinds = (("safety", labels["safety"]), ("media_legal", labels["media_legal"]), ("group", labels["group"]))
     # One scan of each distinct text finds every kind: a word belongs to the first list that has it.
     owner = {}
     for flag, _ in kinds:
@@ -111,7 +154,7 @@ def flag_escalations(
         in_incident = frame[incident].fillna("").astype(str) != ""
         for i, (flag, inc) in enumerate(zip(in_incident, frame[incident].fillna("").astype(str), strict=True)):
             if flag and not out["escalate_group"].iat[i]:
-                reasons[i].append(f"group complaint: incident {inc}")
+                reasons[i].append(labels["incident"].format(inc=inc))
         out["escalate_group"] = out["escalate_group"] | in_incident.to_numpy()
     out["escalate_repeat"] = False
     if customer is not None and created is not None:
@@ -124,7 +167,8 @@ def flag_escalations(
         out["escalate_repeat"] = repeat.to_numpy()
         for i in range(len(frame)):
             if out["escalate_repeat"].iat[i]:
-                reasons[i].append(f"repeat complainant: {int(counts.reindex(frame.index).iat[i])} within {repeat_window}")
+                reasons[i].append(labels["repeat"].format(n=int(counts.reindex(frame.index).iat[i]),
+                                                          window=repeat_window))
     out["escalate_sla"] = False
     if created is not None and responded is not None:
         start = pd.to_datetime(frame[created])
@@ -135,7 +179,8 @@ def flag_escalations(
         out["escalate_sla"] = overdue.fillna(False).to_numpy()
         for i in range(len(frame)):
             if out["escalate_sla"].iat[i]:
-                state = "no response yet" if pd.isna(end.iat[i]) else "first response"
-                reasons[i].append(f"SLA overdue: {state} after {waited.iat[i]:.0f} h (limit {sla_hours:g} h)")
+                key = "sla_none" if pd.isna(end.iat[i]) else "sla_late"
+                reasons[i].append(labels[key].format(h=waited.iat[i], limit=sla_hours))
+    out["escalation_level"] = escalation_level(out)
     out["escalation_reason"] = ["; ".join(r) for r in reasons]
-    return out[FLAG_COLUMNS + ["escalation_reason"]]
+    return out[FLAG_COLUMNS + ["escalation_level", "escalation_reason"]]

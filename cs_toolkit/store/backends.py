@@ -21,6 +21,7 @@ import pandas as pd
 from cs_toolkit.errors import StoreError
 
 LOCK_TIMEOUT = 600.0  # seconds a writer waits for another writer before giving up
+_NULL = "\\N"
 _ADVISORY_KEY = 0x43535F544B  # "CS_TK": one store-wide write lock per PostgreSQL database
 
 
@@ -176,9 +177,10 @@ class PostgresBackend(Backend):
             cur.execute(sql, tuple(params))
             if cur.description is None:
                 return pd.DataFrame()
-            columns = [d.name for d in cur.description]
+            description = list(cur.description)
+            columns = [d.name for d in description]
             frame = pd.DataFrame.from_records(cur.fetchall(), columns=columns)
-        for col, desc in zip(columns, cur.description, strict=True):
+        for col, desc in zip(columns, description, strict=True):
             if desc.type_code in (1114, 1184) and len(frame):  # timestamp, timestamptz
                 frame[col] = pd.to_datetime(frame[col])
             elif desc.type_code in (700, 701, 1700):  # float4, float8, numeric
@@ -192,11 +194,11 @@ class PostgresBackend(Backend):
         columns = ", ".join(f"{quote(c)} {types[c]}" for c in frame.columns)
         con.execute(f"CREATE TEMP TABLE {quote(name)} ({columns}) ON COMMIT DROP")
         buffer = io.StringIO()
-        # Quoted text, bare NULLs: CSV keeps "" (empty text) apart from NULL.
-        frame.to_csv(buffer, index=False, header=False, quoting=csv.QUOTE_NONNUMERIC, na_rep="",
+        # Missing values as an unquoted \N marker (COPY's NULL), so empty text stays empty text.
+        frame.to_csv(buffer, index=False, header=False, quoting=csv.QUOTE_MINIMAL, na_rep=_NULL,
                      date_format="%Y-%m-%d %H:%M:%S.%f")
         names = ", ".join(quote(c) for c in frame.columns)
-        with con.cursor().copy(f"COPY {quote(name)} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+        with con.cursor().copy(f"COPY {quote(name)} ({names}) FROM STDIN WITH (FORMAT csv, NULL '{_NULL}')") as copy:
             copy.write(buffer.getvalue())
 
     def table_columns(self, con, table):
