@@ -16,6 +16,7 @@ A ``cs_toolkit.toml`` for a department might say::
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -59,6 +60,16 @@ class Settings(BaseSettings):
         First-response service level for complaints, in hours (default 24).
     cell_timeout : int
         Seconds any one cell of a report may run before the run fails (default 600).
+    restricted : Path
+        Where lists holding contact details are written (the detractors to call back): never inside
+        ``reports``; default ``restricted``.
+    targets : dict
+        Targets the reports colour figures against (green met, amber close, red missed), in percent:
+        ``nps``, ``csat_top2``, ``sla_rate``, ``closure_rate``, ``reopen_rate`` (lower is better).
+    projects : dict
+        Display names of project ids (``{"P01": "翠湖苑"}``); reports show the names.
+    notify : list of str
+        Where to announce published and failed reports: apprise URLs (WeCom, DingTalk, e-mail, ...).
 
     Examples
     --------
@@ -79,6 +90,11 @@ class Settings(BaseSettings):
     language: Literal["zh", "en"] = "zh"
     sla_hours: float = 24.0
     cell_timeout: int = 600
+    restricted: Path = Path("restricted")
+    targets: dict[str, float] = {"nps": 20.0, "csat_top2": 80.0, "sla_rate": 90.0, "closure_rate": 85.0,
+                                 "reopen_rate": 5.0}
+    projects: dict[str, str] = {}
+    notify: list[str] = []
 
     @classmethod
     def settings_customise_sources(
@@ -89,8 +105,13 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Read the file where the command runs, not where the package is installed.
-        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=Path.cwd() / SETTINGS_FILE)
+        # Read the file where the command runs (not where the package is installed); a project folder
+        # given as root may hold one too, which the working folder's file overrides.
+        root = init_settings.init_kwargs.get("root") or os.environ.get("CS_TOOLKIT_ROOT")
+        files = [Path(root).expanduser() / SETTINGS_FILE] if root else []
+        files = [f for f in [*files, Path.cwd() / SETTINGS_FILE] if f.is_file()]
+        files = list(dict.fromkeys(f.resolve() for f in files))
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=files or None)
 
     @field_validator("timezone")
     @classmethod
@@ -104,7 +125,7 @@ class Settings(BaseSettings):
     def model_post_init(self, _context) -> None:
         root = self.root.expanduser().resolve()
         object.__setattr__(self, "root", root)
-        for name in ("inbox", "reports", "survey_config", "model"):
+        for name in ("inbox", "reports", "survey_config", "model", "restricted"):
             value = getattr(self, name)
             if value is not None and not value.expanduser().is_absolute():
                 object.__setattr__(self, name, root / value)

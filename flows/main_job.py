@@ -16,6 +16,7 @@ from cs_toolkit.survey.reader import as_config
 
 @flow(name="main-job")
 def main_job(root: str = "demo_output", seed: int = 0) -> dict:
+    demo.write_demo_settings(root)
     settings = load_settings(root=root)
     demo.write_demo_inbox(settings.inbox, settings.survey_config, seed=seed)
     root = str(settings.root)

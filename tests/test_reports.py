@@ -66,7 +66,7 @@ def test_report_runs_publishes_html_without_code_and_without_personal_data(store
                         reports_dir=tmp_path, redact_names=names)
     assert result.folder == tmp_path / "monthly_complaints" / "2026-09"
     html = result.html.read_text(encoding="utf-8")
-    assert "content.monthly_complaints(" not in html  # no code in what managers read
+    assert "monthly_content(" not in html and "report_inputs(" not in html  # no code in what managers read
     assert "<table" in html and "data:image/png" in html
     published = html + result.notebook.read_text(encoding="utf-8")
     phones = Store(store_dir).read("complaints")["phone"].tolist()
@@ -76,7 +76,7 @@ def test_report_runs_publishes_html_without_code_and_without_personal_data(store
     assert meta["period"] == "2026-09" and meta["duration_seconds"] > 0 and meta["cs_toolkit_version"]
     weekly = run_report("weekly_satisfaction", "2026-09-14", parameters={"store": store_dir, "survey_config": str(cfg)},
                         reports_dir=tmp_path)
-    assert "Headline" in weekly.html.read_text(encoding="utf-8")
+    assert "本期要点" in weekly.html.read_text(encoding="utf-8")  # Chinese by default
 
 
 def test_failed_run_keeps_its_notebook_and_the_last_good_report(store, tmp_path):
@@ -128,8 +128,8 @@ def test_two_reports_run_concurrently_in_threads(store, tmp_path):
     for t in threads:
         t.join()
     assert not errors, errors
-    assert "September 2026" in results["2026-09"].html.read_text(encoding="utf-8")
-    assert "October 2026" in results["2026-10"].html.read_text(encoding="utf-8")
+    assert "2026年9月" in results["2026-09"].html.read_text(encoding="utf-8")
+    assert "2026年10月" in results["2026-10"].html.read_text(encoding="utf-8")
 
 
 def test_main_job_through_prefect_in_an_empty_folder(tmp_path):
@@ -223,12 +223,13 @@ def test_charts_draw_chinese_labels_without_missing_glyphs(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    from cs_toolkit.reports import content
+    from cs_toolkit.reports import charts
 
-    table = pd.DataFrame({"项目": ["翠湖苑", "锦江华府"], "estimate": [12.0, -3.5], "ci_low": [2.0, -10.0],
-                          "ci_high": [22.0, 3.0]})
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)" for boxes
-        fig = content.plot_estimates(table, "项目", "各项目净推荐值 NPS", unit="分")
+        fig = charts.bars(["翠湖苑", "锦江华府"], [12.0, -3.5], "各项目净推荐值 NPS", "分",
+                          errors=([10.0, 6.5], [10.0, 6.5]))
         fig.savefig(tmp_path / "chart.png")
+        charts.trend(["11/2", "11/9"], [1.0, 2.0], [0.0, 1.0], [2.0, 3.0], "趋势", "净推荐值").savefig(tmp_path / "t.png")
+        charts.pareto(["渗漏", "噪音"], [5, 3], "投诉类别", "件数", "累计占比").savefig(tmp_path / "p.png")
     assert (tmp_path / "chart.png").stat().st_size > 1000

@@ -167,8 +167,8 @@ def flag_escalations(
         out["escalate_repeat"] = repeat.to_numpy()
         for i in range(len(frame)):
             if out["escalate_repeat"].iat[i]:
-                reasons[i].append(labels["repeat"].format(n=int(counts.reindex(frame.index).iat[i]),
-                                                          window=repeat_window))
+                window = repeat_window.replace("D", "天") if language == "zh" else repeat_window
+                reasons[i].append(labels["repeat"].format(n=int(counts.reindex(frame.index).iat[i]), window=window))
     out["escalate_sla"] = False
     if created is not None and responded is not None:
         start = pd.to_datetime(frame[created])

@@ -107,3 +107,22 @@ def find_incidents(
         out.append(row)
     columns = ["incident", "size", "customers", "first", "last", *place_cols, "representative"]
     return pd.DataFrame(out, columns=columns), assignment
+
+
+def incident_timelines(frame: pd.DataFrame, assignment: pd.Series, time: str) -> dict[str, str]:
+    """Each incident's complaints per day, as a line a manager reads: ``"11/3 ×4, 11/4 ×2"``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"at": pd.to_datetime(["2026-11-03 09:00", "2026-11-03 12:00", "2026-11-04 08:00"])})
+    >>> incident_timelines(df, pd.Series(["INC-0001"] * 3), "at")
+    {'INC-0001': '11/3 ×2, 11/4 ×1'}
+    """
+    days = pd.to_datetime(frame[time]).dt.normalize().to_numpy()
+    table = pd.DataFrame({"incident": assignment.to_numpy(), "day": days})
+    table = table[table["incident"].astype(str) != ""]
+    out = {}
+    for incident, group in table.groupby("incident", sort=True):
+        counts = group["day"].value_counts().sort_index()
+        out[str(incident)] = ", ".join(f"{d.month}/{d.day} ×{n}" for d, n in counts.items())
+    return out

@@ -105,6 +105,21 @@ class Taxonomy:
         parents = {c.parent for c in self.categories.values() if c.parent}
         return [c for c in self.categories.values() if c.id not in parents]
 
+    def label(self, category_id: str, language: str = "zh") -> str:
+        """The name a report shows for a category id (its own name, not the path); an id the taxonomy
+        does not know (a model trained on other labels) is shown as it is.
+
+        Examples
+        --------
+        >>> tax = load_taxonomy()
+        >>> tax.label("quality.leak"), tax.label("quality.leak", "en"), tax.label("Mortgage")
+        ('渗漏', 'Leaks and damp', 'Mortgage')
+        """
+        cat = self.categories.get(str(category_id))
+        if cat is None:
+            return str(category_id)
+        return cat.name_zh if language == "zh" else cat.name_en
+
     def path(self, category_id: str, language: str = "zh") -> str:
         """``"工程质量 / 渗漏"`` for a level-2 category."""
         cat = self.categories[category_id]

@@ -11,6 +11,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from cs_toolkit.complaints.text import normalize, word_tokens
 
+_STOP = ("的 了 和 是 在 也 都 就 不 没 有 很 太 还 又 与 及 或 一 一下 一直 这个 那个 这 那 我 我们 你 您 他 "
+         "他们 她 它 吧 呢 吗 啊 呀 哦 嗯 请 请问 已经 一样 可以 能 会 要 想 说 把 被 让 给 对 从 到 "
+         "the a an and or of to in on at is are was were be been it this that for with my our your "
+         "i we you they he she not no")
+STOP_WORDS = set(_STOP.split())
+
 
 def discover_topics(texts: Sequence[object], n_topics: int | None = None, n_terms: int = 8,
                     n_examples: int = 3, random_state: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
@@ -32,7 +38,10 @@ def discover_topics(texts: Sequence[object], n_topics: int | None = None, n_term
     assignment = np.full(len(norm), -1)
     if usable.sum() < 2:
         return pd.DataFrame(columns=["topic", "size", "top_terms", "examples"]), assignment
-    vec = TfidfVectorizer(token_pattern=r"\S+", lowercase=False, sublinear_tf=True)
+    # Function words and numbers say nothing about a topic; a term must start with a letter or a CJK
+    # character that is not a stop word.
+    vec = TfidfVectorizer(token_pattern=r"(?u)\b[^\W\d_][\w\-]*\b", lowercase=False, sublinear_tf=True,
+                          stop_words=sorted(STOP_WORDS))
     X = vec.fit_transform([t for t, u in zip(tokens, usable, strict=True) if u])
     k = n_topics or int(np.clip(round(np.sqrt(X.shape[0] / 2)), 2, 20))
     k = min(k, X.shape[0])
@@ -45,9 +54,10 @@ def discover_topics(texts: Sequence[object], n_topics: int | None = None, n_term
         members = np.flatnonzero(km.labels_ == c)
         if len(members) == 0:
             continue
-        top = terms[np.argsort(-km.cluster_centers_[c])[:n_terms]]
+        centre = km.cluster_centers_[c]
+        top = [terms[i] for i in np.argsort(-centre)[:n_terms] if centre[i] > 0]
         dist = -np.asarray(X[members] @ km.cluster_centers_[c]).ravel()  # closest to the centre first
-        examples = [str(originals[i]) for i in members[np.argsort(dist)[:n_examples]]]
+        examples = list(dict.fromkeys(str(originals[i]) for i in members[np.argsort(dist)]))[:n_examples]
         rows.append({"topic": c, "size": len(members), "top_terms": ", ".join(top), "examples": " | ".join(examples)})
     table = pd.DataFrame(rows).sort_values("size", ascending=False, kind="stable").reset_index(drop=True)
     return table, assignment

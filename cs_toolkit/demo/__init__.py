@@ -9,7 +9,7 @@ Examples
 """
 
 from cs_toolkit.demo.complaints import make_complaints
-from cs_toolkit.demo.inbox import write_demo_inbox
+from cs_toolkit.demo.inbox import write_demo_inbox, write_demo_settings
 from cs_toolkit.demo.places import CHANNELS, PROJECTS, TOUCHPOINTS
 from cs_toolkit.demo.survey import (
     ZH_COLUMNS,
@@ -25,4 +25,4 @@ from cs_toolkit.demo.survey import (
 
 __all__ = ["CHANNELS", "PROJECTS", "TOUCHPOINTS", "ZH_COLUMNS", "DemoSurvey", "add_export_noise", "demo_config",
            "draw_sample", "make_complaints", "make_large_survey", "make_population", "make_survey",
-           "population_truth", "write_demo_inbox"]
+           "population_truth", "write_demo_inbox", "write_demo_settings"]

@@ -62,6 +62,9 @@ SUGGESTIONS = {
 DANGER = ["厨房闻到很大的燃气味", "窗户玻璃掉下来差点砸到人", "插座冒烟有电火花", "电梯困人半小时没人来"]
 THREATS = ["，再不解决就找媒体曝光", "，已经打了12345", "，我们会请律师起诉", "，准备向住建局投诉"]
 CHANNELS = ["hotline", "visit", "web", "letter"]
+#: Who answers for each kind of complaint (the department records it when a case is assigned).
+RESPONSIBLE = {"quality": "工程部（保修）", "design": "工程部（保修）", "delivery": "交付中心", "property": "物业服务中心",
+               "sales": "营销部", "amenities": "物业服务中心", "staff": "客服中心"}
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
 GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华")
 
@@ -77,7 +80,8 @@ def make_complaints(n: int = 2000, seed: int = 0, start: str = "2026-09-01", wee
 
     Columns: ``complaint_id``, ``customer_id``, ``customer_name``, ``phone``, ``email``, ``project``,
     ``building``, ``channel``, ``created_at``, ``first_response_at``, ``resolved_at``, ``reopened``,
-    ``text``, ``category``, ``request_type``, ``dangerous``, ``threat``, ``incident_true``.
+    ``text``, ``category``, ``request_type``, ``dangerous``, ``threat``, ``incident_true``,
+    ``responsible_party``.
     """
     rng = np.random.default_rng(seed)
     cats = list(TEMPLATES)
@@ -164,4 +168,5 @@ def make_complaints(n: int = 2000, seed: int = 0, start: str = "2026-09-01", wee
     horizon = t0 + pd.Timedelta(weeks=weeks)
     out["resolved_at"] = resolved.where(resolved < horizon)
     out["reopened"] = rng.random(len(out)) < 0.06
+    out["responsible_party"] = out["category"].str.split(".").str[0].map(RESPONSIBLE)
     return out

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from cs_toolkit.demo.complaints import make_complaints
+from cs_toolkit.demo.places import PROJECTS
 from cs_toolkit.demo.survey import add_export_noise, make_survey
 
 
@@ -37,3 +38,17 @@ def write_demo_inbox(inbox: str | Path, survey_config: str | Path, seed: int = 0
     truth = ["category", "request_type", "dangerous", "threat", "incident_true"]
     log.drop(columns=truth).to_csv(inbox / "complaints" / "complaint_log.csv", index=False, encoding="utf-8-sig")
     return inbox
+
+
+def write_demo_settings(root: str | Path) -> Path:
+    """A ``cs_toolkit.toml`` for the demo project folder (project names, report targets), unless one exists."""
+    path = Path(root) / "cs_toolkit.toml"
+    if not path.exists():
+        lines = ["# Settings of the demo project (see the README's Settings section).", 'language = "zh"',
+                 "", "[targets]  # percent; reports colour figures green (met), amber (close), red (missed)",
+                 "nps = 20", "csat_top2 = 80", "sla_rate = 90", "closure_rate = 85", "reopen_rate = 5",
+                 "", "[projects]  # display names of project ids"]
+        lines += [f'{pid} = "{zh}"' for pid, zh, _ in PROJECTS]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -40,9 +40,38 @@ ZH_COLUMNS = {
     "resolved": "问题是否解决",
     "weight": "权重",
     "project_buildings": "项目楼栋总数",
+    "customer_name": "客户姓名",
+    "phone": "联系电话",
+    "comment": "评价内容",
 }
 
 LIKERT_ITEMS = ["sat_overall", "sat_staff", "sat_speed", "sat_quality", "wait_too_long"]
+
+# Free-text comments by how the respondent rated the service; a few carry personal data, as real ones do.
+COMMENTS = {
+    "bad": ["维修师傅来了三次还是没修好，太耽误时间", "报修后等了一周才有人上门", "客服电话一直打不通，问题没人跟进",
+            "物业人员态度很差，说话不耐烦", "卫生间漏水到现在还没处理好，请尽快联系我{phone}", "交房时的问题整改拖了两个月",
+            "{room}的墙面裂缝反映多次没有结果", "停车位被占用物业不管"],
+    "mid": ["处理还算及时，但是沟通可以更主动一些", "问题解决了，就是等待时间有点长", "服务一般，希望提前告知上门时间",
+            "维修质量还可以，收尾清洁不到位"],
+    "good": ["师傅很专业，半天就修好了，点赞", "客服回复很快，态度很好", "管家每次都很耐心，非常满意",
+             "回访很及时，问题彻底解决了"],
+}
+_SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
+_GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华")
+
+
+def _comments(recommend: np.ndarray, rng: np.random.Generator) -> list[str]:
+    out = []
+    for score in recommend:
+        if rng.random() < 0.45:
+            out.append("")  # most respondents leave the comment blank
+            continue
+        pool = COMMENTS["bad" if score <= 6 else "mid" if score <= 8 else "good"]
+        text = str(rng.choice(pool))
+        out.append(text.format(phone=f"13{int(rng.integers(0, 10))}{int(rng.integers(0, 10**8)):08d}",
+                               room=f"{int(rng.integers(1, 30))}栋{int(rng.integers(1, 4))}单元{int(rng.integers(1, 33))}0{int(rng.integers(1, 5))}室"))
+    return out
 
 
 @dataclass
@@ -202,8 +231,12 @@ def make_survey(
     data.insert(0, "response_id", [f"R{seed:02d}{i:06d}" for i in range(1, n + 1)])
     # The CES question is only asked on the call; other channels leave it blank.
     data["ces"] = data["ces"].astype("Float64").where(data["channel"] == "return_visit_call")
+    data["customer_name"] = [str(rng.choice(_SURNAMES)) + "".join(rng.choice(_GIVEN, size=int(rng.integers(1, 3))))
+                             for _ in range(n)]
+    data["phone"] = [f"1{rng.choice(list('3456789'))}{int(x):09d}" for x in rng.integers(0, 10**9, size=n)]
+    data["comment"] = _comments(data["recommend"].to_numpy(), rng)
     columns = ["response_id", "project", "building", "touchpoint", "channel", "submitted_at", "recommend",
-               *LIKERT_ITEMS, "ces", "resolved", "weight", "project_buildings"]
+               *LIKERT_ITEMS, "ces", "resolved", "comment", "customer_name", "phone", "weight", "project_buildings"]
     data = data[columns]
     truth_by_project = pop.groupby("project").apply(lambda f: pd.Series(population_truth(f)), include_groups=False)
     survey = DemoSurvey(
@@ -228,13 +261,13 @@ def demo_config(labels: str = "en", invitations: dict[str, int] | None = None) -
         "survey": "After-sales service satisfaction (demo)" if labels == "en" else "售后服务满意度调查(演示)",
         "id": name("response_id"),
         "items": {
-            name("recommend"): {"scale": [0, 10], "label": "How likely to recommend (0-10)"},
-            name("sat_overall"): {"scale": [1, 5], "label": "Overall satisfaction"},
-            name("sat_staff"): {"scale": [1, 5], "label": "Staff attitude"},
-            name("sat_speed"): {"scale": [1, 5], "label": "Speed of handling"},
-            name("sat_quality"): {"scale": [1, 5], "label": "Quality of repair"},
-            name("wait_too_long"): {"scale": [1, 5], "reverse": True, "label": "I waited too long (agree = bad)"},
-            name("ces"): {"scale": [1, 7], "label": "It was easy to get my issue resolved"},
+            name("recommend"): {"scale": [0, 10], "label": {"zh": "推荐意愿（0–10分）", "en": "How likely to recommend (0-10)"}},
+            name("sat_overall"): {"scale": [1, 5], "label": {"zh": "总体满意度", "en": "Overall satisfaction"}},
+            name("sat_staff"): {"scale": [1, 5], "label": {"zh": "人员态度", "en": "Staff attitude"}},
+            name("sat_speed"): {"scale": [1, 5], "label": {"zh": "处理速度", "en": "Speed of handling"}},
+            name("sat_quality"): {"scale": [1, 5], "label": {"zh": "维修质量", "en": "Quality of repair"}},
+            name("wait_too_long"): {"scale": [1, 5], "reverse": True, "label": {"zh": "等待时间过长（反向题）", "en": "I waited too long (agree = bad)"}},
+            name("ces"): {"scale": [1, 7], "label": {"zh": "解决问题省力度", "en": "It was easy to get my issue resolved"}},
         },
         "missing_codes": ["不适用", "N/A", "NA", "无", 99],
         "nps": name("recommend"),
@@ -253,6 +286,7 @@ def demo_config(labels: str = "en", invitations: dict[str, int] | None = None) -
         "design": {"strata": name("project"), "psu": name("building"), "lonely_psu": "adjust"},
         "categorical": {name("resolved"): ["yes", "no"]},
     }
+    # Free text and contact details pass through the reader untouched; reports find them by these names.
     if invitations:
         config["invitations"] = {"by": name("project"), "counts": dict(invitations)}
     return config

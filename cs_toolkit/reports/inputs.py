@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from cs_toolkit.periods import Period
+from cs_toolkit.reports.builder import ReportBuilder
+from cs_toolkit.reports.redact import NAME_COLUMNS, Redactor
 from cs_toolkit.reports.registry import ReportSpec, get_report
 from cs_toolkit.settings import Settings, load_settings
 from cs_toolkit.store import Store
@@ -48,12 +50,15 @@ class ReportInputs:
     store: Store
     output_dir: Path | None
     read_log: list[dict] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
 
     def read(self, table: str, history: int | None = None) -> pd.DataFrame:
         """Rows of ``table`` from ``history`` periods before the report's period to its end."""
         back = self.spec.history if history is None else history
         window = (self.period.shift(-back).start, self.period.end)
         frame = self.store.read(table, period=window)
+        for column in [c for c in NAME_COLUMNS if c in frame.columns]:
+            self.names |= set(frame[column].dropna().astype(str))
         entry = {"table": table, "from": str(window[0]), "to": str(window[1]), "rows": len(frame),
                  "sha256": fingerprint_frame(frame)}
         self.read_log.append(entry)
@@ -61,6 +66,18 @@ class ReportInputs:
             (self.output_dir / INPUTS_FILE).write_text(json.dumps(self.read_log, ensure_ascii=False, indent=1),
                                                        encoding="utf-8")
         return frame
+
+    def redactor(self) -> Redactor:
+        """A redactor that knows the names in every name column of every table read so far."""
+        return Redactor(names=self.names)
+
+    def page(self) -> ReportBuilder:
+        """The builder a template formats its content with: the report language, the redactor, the run folder."""
+        return ReportBuilder(self.settings.language, self.redactor(), self.output_dir)
+
+    def project_name(self, project: str) -> str:
+        """The display name of a project id (from the settings' ``projects``), else the id."""
+        return self.settings.projects.get(str(project), str(project))
 
 
 def report_inputs(report: str, period: str | None = None, output_dir: str | Path | None = None,

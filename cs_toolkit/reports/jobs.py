@@ -4,6 +4,7 @@ flows and the main job call."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from cs_toolkit.reports.registry import get_report
 from cs_toolkit.reports.runner import ReportResult, run_report
@@ -17,11 +18,11 @@ def template_parameters(name: str, period: str, settings: Settings) -> dict:
     """The parameters a report template gets: its period, the store, language, timezone and the settings
     its spec names. Paths are absolute, so the kernel's working folder does not matter."""
     spec = get_report(name)
-    params = {"period": period, "store": settings.store_url, "language": settings.language,
-              "timezone": settings.timezone}
+    params = {"period": period, "root": str(settings.root), "store": settings.store_url,
+              "language": settings.language, "timezone": settings.timezone}
     for key in spec.settings:
         value = getattr(settings, key)
-        params[key] = None if value is None else (value if isinstance(value, int | float) else str(value))
+        params[key] = str(value) if isinstance(value, Path) else value
     return params
 
 

@@ -47,6 +47,16 @@ NAME_COLUMNS = ("customer_name", "name", "respondent_name", "contact_name", "own
 log = logging.getLogger(__name__)
 
 
+_DATA_URI = re.compile(r"data:[\w/+.\-]+;base64,[A-Za-z0-9+/=\s]+")
+
+
+def _inside(span: tuple[int, int, str], starts: list[int], ends: list[int]) -> bool:
+    import bisect
+
+    k = bisect.bisect_right(starts, span[0]) - 1
+    return k >= 0 and span[0] < ends[k]
+
+
 def id_check_ok(digits: str) -> bool:
     """The GB 11643 mod-11 check digit of an 18-character ID number.
 
@@ -125,8 +135,8 @@ _PATTERNS: list[tuple[str, re.Pattern, Callable[[re.Match, str], bool]]] = [
                            r"(?:\d{3,4}(?:室|号|房)?(?!\d)|\d{1,2}(?:室|号|房))"
                            r"|(?<!\d)\d{1,2}-\d{1,2}-\d{3,4}(?:室|号|房)?(?![\d-])|(?<!\d)\d{3,4}(?:室|房)(?!间)"), _always),
     ("PLATE", re.compile("[" + _PROVINCES + r"][A-HJ-NP-Z][·.\- ]?(?:[A-HJ-NP-Z0-9]{5,6})(?![A-Za-z0-9])"), _always),
-    ("WECHAT", re.compile(r"(?:微信号?|wechat|weixin|vx|wx|v信)\s*(?:id|号)?\s*[:：]?\s*([A-Za-z][A-Za-z0-9_\-]{5,19})", re.I),
-     _always),
+    ("WECHAT", re.compile(r"(?:微信号?|v信|(?<![A-Za-z0-9])(?:wechat|weixin|vx|wx)(?![A-Za-z0-9]))\s*(?:id|号)?\s*[:：]?\s*"
+                          r"(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9_\-]{5,19})(?![A-Za-z0-9_\-])", re.I), _always),
 ]
 
 
@@ -163,6 +173,8 @@ class Redactor:
     def spans(self, text: str) -> list[tuple[int, int, str]]:
         """Where the personal data is: (start, end, label), not overlapping, in order."""
         folded = text.translate(_FOLD)
+        # Embedded images (data URIs) are not text: a pattern must never cut into them.
+        protected = [(m.start(), m.end()) for m in _DATA_URI.finditer(folded)]
         found: list[tuple[int, int, str]] = []
         for label, pattern, check in _PATTERNS:
             for m in pattern.finditer(folded):
@@ -177,6 +189,10 @@ class Redactor:
                 standalone = not re.match(_CJK, before[-1:]) and not re.match(_CJK, after[:1])
                 if standalone or _PERSON_BEFORE.search(before) or _PERSON_AFTER.search(after):
                     found.append((m.start(), m.end(), "NAME"))
+        if protected:
+            starts = [p[0] for p in protected]
+            ends = [p[1] for p in protected]
+            found = [f for f in found if not _inside(f, starts, ends)]
         found.sort(key=lambda s: (s[0], -(s[1] - s[0])))
         kept: list[tuple[int, int, str]] = []
         for span in found:

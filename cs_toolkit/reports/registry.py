@@ -82,10 +82,12 @@ class Job:
 REPORTS: dict[str, ReportSpec] = {
     spec.name: spec
     for spec in (
+        # 13 weeks before the reported one: the trend and the 13-week average it is compared with
         ReportSpec("weekly_satisfaction", {"zh": "每周满意度报告", "en": "Weekly satisfaction report"}, "week",
-                   ("surveys",), 1, "0 8 * * 1", ("survey_config",)),
+                   ("surveys",), 13, "0 8 * * 1", ("survey_config", "restricted")),
+        # 12 months before: the 12-month trend and the same month last year
         ReportSpec("monthly_complaints", {"zh": "月度投诉分析", "en": "Monthly complaint review"}, "month",
-                   ("complaints",), 1, "0 8 1 * *", ("model", "sla_hours")),
+                   ("complaints",), 12, "0 8 1 * *", ("model", "sla_hours")),
     )
 }
 JOBS: tuple[Job, ...] = (Job("ingest-hourly", f"{FLOWS_MODULE}.ingest_flow", "5 * * * *"),)
