@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from cs_toolkit.reports.redact import NAME_COLUMNS
 from cs_toolkit.reports.registry import get_report
 from cs_toolkit.reports.runner import ReportResult, run_report
 from cs_toolkit.settings import Settings, load_settings
@@ -27,13 +28,14 @@ def template_parameters(name: str, period: str, settings: Settings) -> dict:
 
 
 def customer_names(store: Store) -> list[str]:
-    """Names of customers in the store's tables, for redaction of every shared output."""
+    """Names in every name column of the store's survey and complaint tables, for redaction of every
+    shared output (survey respondents included)."""
     names: set[str] = set()
     for table in ("complaints", "surveys"):
         if table not in store.tables():
             continue
         columns = store.sql(f"SELECT * FROM {table} LIMIT 0").columns
-        for column in [c for c in columns if c in ("customer_name", "name", "姓名", "客户姓名", "业主姓名")]:
+        for column in [c for c in columns if c in NAME_COLUMNS]:
             found = store.sql(f'SELECT DISTINCT "{column}" AS n FROM {table} WHERE "{column}" IS NOT NULL')
             names |= set(found["n"].astype(str))
     return sorted(names)
