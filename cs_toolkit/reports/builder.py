@@ -96,6 +96,7 @@ class ReportBuilder:
     redactor: Redactor = field(default_factory=Redactor)
     output_dir: Path | None = None
     sheets: dict[str, pd.DataFrame] = field(default_factory=dict)
+    _headline_written: bool = field(default=False, repr=False)
 
     def t(self, key: str) -> str:
         return i18n.t(key, self.language)
@@ -115,8 +116,19 @@ class ReportBuilder:
         return HTML(f'<p class="cs-note">{html.escape(self.text(value))}</p>')
 
     # ------------------------------------------------------------------ cards
-    def cards(self, cards: Sequence[Card]):
+    def cards(self, cards: Sequence[Card], headline: bool = True):
+        """Headline cards; the first set shown is also the report's headline (``headline.json`` in the run
+        folder), which notifications quote."""
         from IPython.display import HTML
+
+        if headline and self.output_dir is not None and not self._headline_written:
+            import json
+
+            from cs_toolkit.reports.notify import HEADLINE_FILE, headline_cards
+
+            (Path(self.output_dir) / HEADLINE_FILE).write_text(
+                json.dumps(headline_cards(cards), ensure_ascii=False, indent=1), encoding="utf-8")
+            self._headline_written = True
 
         parts = ['<div class="cs-report cs-cards">']
         for card in cards:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from cs_toolkit.errors import ReportFailed
+from cs_toolkit.reports import i18n, notify
 from cs_toolkit.reports.redact import NAME_COLUMNS
 from cs_toolkit.reports.registry import get_report
 from cs_toolkit.reports.runner import ReportResult, run_report
@@ -56,6 +58,19 @@ def run_registered_report(name: str, period: str | None = None, settings: Settin
     resolved = spec.resolve_period(period, settings.timezone)
     store = Store(settings.store_url)
     log.info("running %s for %s (store %s)", name, resolved.label, store)
-    return run_report(name, resolved.label, parameters=template_parameters(name, resolved.label, settings),
-                      reports_dir=settings.reports, redact_names=customer_names(store),
-                      timeout=settings.cell_timeout)
+    title = spec.title.get(settings.language, spec.title["en"])
+    label = period_label(spec.frequency, resolved, settings.language)
+    try:
+        result = run_report(name, resolved.label, parameters=template_parameters(name, resolved.label, settings),
+                            reports_dir=settings.reports, redact_names=customer_names(store),
+                            timeout=settings.cell_timeout)
+    except ReportFailed as exc:
+        notify.send(settings.notify, *notify.failed_message(title, label, exc.reason or str(exc), settings.language))
+        raise
+    notify.send(settings.notify, *notify.published_message(title, label, result.folder, settings.language))
+    return result
+
+
+def period_label(frequency: str, period, language: str) -> str:
+    """``2026年第47周（11月16日–22日）`` or ``2026年11月``."""
+    return i18n.week_label(period, language) if frequency == "week" else i18n.month_label(period, language)
