@@ -34,6 +34,15 @@ setup() {
     UV_PYTHON_DOWNLOADS=never .venv/bin/uv sync --quiet --frozen --inexact --compile-bytecode "${extras[@]}" --python .venv/bin/python
 }
 
+# The report browser test drives Debian's headless Chromium; CI runs as root on a fresh machine.
+browser() {
+    if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "dev.sh: installing Debian's chromium for the browser test" >&2
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ||
+            echo "dev.sh: could not install chromium; the browser test will be skipped" >&2
+    fi
+}
+
 # Prefect runs in ephemeral mode inside the project, offline, without telemetry.
 export PREFECT_HOME="$PWD/.prefect"
 export PREFECT_SERVER_ANALYTICS_ENABLED=false
@@ -45,7 +54,7 @@ shift || true
 case "$cmd" in
     setup) setup ;;
     demo)  setup; .venv/bin/cs-toolkit demo --out demo_output "$@" ;;
-    test)  setup; .venv/bin/python -m pytest -n 2 "$@" ;;
+    test)  setup; browser; .venv/bin/python -m pytest -n 2 "$@" ;;
     bench) setup bench; for b in bench/bench_*.py; do .venv/bin/python "$b" "$@"; done ;;
     *) echo "usage: ./dev.sh {demo|test|bench|setup}" >&2; exit 2 ;;
 esac

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from cs_toolkit.prefect_env import use_local_prefect
+from cs_toolkit.prefect_env import prepare_local_prefect, use_local_prefect
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,6 +41,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         use_local_prefect(tmp)
+        prepare_local_prefect(tmp)
         import pandas as pd
         import papermill as pm
 

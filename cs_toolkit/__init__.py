@@ -26,10 +26,15 @@ _EXPORTS = {
     "response_rate": "cs_toolkit.survey.scores",
     "score_survey": "cs_toolkit.survey.scores",
     "Store": "cs_toolkit.store",
+    "key_drivers": "cs_toolkit.satisfaction.drivers",
+    "PLSPathModel": "cs_toolkit.satisfaction.pls",
+    "kano_table": "cs_toolkit.satisfaction.kano",
+    "servqual_gaps": "cs_toolkit.satisfaction.servqual",
+    "quadrant_chart": "cs_toolkit.satisfaction.charts",
     "Settings": "cs_toolkit.settings",
     "load_settings": "cs_toolkit.settings",
 }
-_SUBMODULES = {"demo", "io", "survey", "complaints", "reports", "store"}
+_SUBMODULES = {"demo", "io", "survey", "complaints", "reports", "store", "satisfaction"}
 __all__ = [*_EXPORTS, *sorted(_SUBMODULES), "__version__"]
 
 

@@ -245,9 +245,10 @@ def cmd_deployments(args) -> int:
 
 def cmd_serve(args) -> int:
     settings = _settings(args)
-    from cs_toolkit.prefect_env import use_local_prefect
+    from cs_toolkit.prefect_env import prepare_local_prefect, use_local_prefect
 
     use_local_prefect(settings.root)
+    prepare_local_prefect(settings.root)
     from cs_toolkit.flows.serve import serve_all
 
     serve_all(settings)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cs_toolkit.prefect_env import use_local_prefect
+from cs_toolkit.prefect_env import prepare_local_prefect, use_local_prefect
 
 
 def run_demo(out: Path, seed: int = 0) -> dict[str, Path]:
@@ -16,6 +16,7 @@ def run_demo(out: Path, seed: int = 0) -> dict[str, Path]:
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     use_local_prefect(out)
+    prepare_local_prefect(out)  # one process migrates Prefect's database, even when several start at once
     from cs_toolkit.flows.main_job import main_job
     from cs_toolkit.settings import load_settings
     from cs_toolkit.store import Store

@@ -201,7 +201,8 @@ def test_periods_are_validated_before_they_touch_a_path(store, tmp_path):
 def test_every_notebook_in_notebooks_is_covered_and_research_runs(tmp_path):
     notebooks = sorted(p.relative_to(ROOT / "notebooks").as_posix() for p in (ROOT / "notebooks").rglob("*.ipynb"))
     assert notebooks == ["reports/monthly_complaints.ipynb", "reports/weekly_satisfaction.ipynb",
-                         "research/cfpb_complaint_handling.ipynb"]  # a new notebook needs a test that runs it
+                         "research/cfpb_complaint_handling.ipynb",
+                         "research/ecsi_satisfaction_index.ipynb"]  # a new notebook needs a test that runs it
     data = ROOT.parent / "shared" / "data" / "complaints" / "cfpb" / "all_rows.csv.gz"
     if not data.exists():
         with pytest.raises(ReportFailed, match="CFPB data not found"):

@@ -13,6 +13,7 @@ _EXPORTS = {
     "ReportFailed": "runner",
     "ReportResult": "runner",
     "run_report": "runner",
+    "published_report": "runner",
     "run_registered_report": "jobs",
     "report_inputs": "inputs",
     "REPORTS": "registry",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Comment
 
 PRINT_CSS = """
 body { max-width: 1100px; margin: 0 auto; }
@@ -44,6 +44,8 @@ def self_contained(html: str, language: str = "zh", title: str | None = None) ->
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup.find_all("script"):
         tag.decompose()
+    for comment in soup.find_all(string=lambda node: isinstance(node, Comment)):
+        comment.extract()  # nbconvert's notes about the scripts just removed
     for tag in soup.find_all("link"):
         if _EXTERNAL.match(tag.get("href", "")) or "stylesheet" not in (tag.get("rel") or []):
             tag.decompose()

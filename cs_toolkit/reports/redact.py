@@ -118,17 +118,19 @@ def _always(m: re.Match, text: str) -> bool:
 
 
 _CJK = r"[\u4e00-\u9fff]"
+# A number is a whole token: not the digits after a decimal point, not followed by more decimals.
+_START = r"(?<![0-9A-Za-z.])"
+_END = r"(?![0-9A-Za-z]|\.\d)"
 _DOMAIN = r"(?:[A-Za-z0-9\-]+|" + _CJK + r"+)(?:\.(?:[A-Za-z0-9\-]+|" + _CJK + r"+))+"
 # (label, pattern on the folded text, check on the match); overlapping matches: the longest wins.
 _PATTERNS: list[tuple[str, re.Pattern, Callable[[re.Match, str], bool]]] = [
     ("EMAIL", re.compile(r"[A-Za-z0-9._%+\-]+@" + _DOMAIN), _always),
     ("EMAIL", re.compile(_CJK + r"{1,4}@" + _DOMAIN), _always),
-    ("ID", re.compile(r"(?<![0-9A-Za-z])\d{6}" + _SEP + r"\d{8}" + _SEP + r"\d{3}[\dXx](?![0-9A-Za-z])"), _id18),
-    ("ID", re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])"), _id15),
-    ("BANK_CARD", re.compile(r"(?<![0-9A-Za-z])\d{4}(?:" + _SEP + r"\d{4}){2,3}(?:" + _SEP + r"\d{1,3})?(?![0-9A-Za-z])"),
-     _card),
-    ("BANK_CARD", re.compile(r"(?<![0-9A-Za-z])\d{13,19}(?![0-9A-Za-z])"), _card),
-    ("PHONE", re.compile(r"(?<![0-9A-Za-z])(?:\(?\+?86\)?[ \-]?)?1[3-9]\d[ \-]?\d{4}[ \-]?\d{4}(?!\d)"), _always),
+    ("ID", re.compile(_START + r"\d{6}" + _SEP + r"\d{8}" + _SEP + r"\d{3}[\dXx]" + _END), _id18),
+    ("ID", re.compile(_START + r"\d{15}" + _END), _id15),
+    ("BANK_CARD", re.compile(_START + r"\d{4}(?:" + _SEP + r"\d{4}){2,3}(?:" + _SEP + r"\d{1,3})?" + _END), _card),
+    ("BANK_CARD", re.compile(_START + r"\d{13,19}" + _END), _card),
+    ("PHONE", re.compile(r"(?<![0-9A-Za-z.])(?:\(?\+?86\)?[ \-]?)?1[3-9]\d[ \-]?\d{4}[ \-]?\d{4}(?!\d|\.\d)"), _always),
     ("PHONE", re.compile(r"(?<![0-9A-Za-z])(?:0\d{2,3}[ \-]?|[(（]0\d{2,3}[)）][ \-]?)\d{7,8}(?:[ \-]\d{1,5})?(?!\d)"),
      _always),
     ("ADDRESS", re.compile(r"(?:\d+|[一二三四五六七八九十]+)(?:栋|幢|号楼|座|号院)[ \-]?(?:\d+单元[ \-]?)?(?:\d+层[ \-]?)?"
