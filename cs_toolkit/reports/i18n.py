@@ -138,6 +138,18 @@ LABELS: dict[str, dict[str, str]] = {
                      "en": "Topics among complaints no category fits well: candidates for new categories."},
     "inspection_intro": {"zh": "按责任方统计的投诉量与服务水平（物业服务质量、工程保修）。",
                          "en": "Complaints and service levels by responsible party (property service, warranty)."},
+    "drivers_intro": {"zh": "对总体满意度影响最大的题项（Shapley 值回归：各题项对 R² 的平均贡献），以及它们的得分。"
+                           "四分图：右下“优先改进区”是重要但得分低的题项，最该先改。",
+                      "en": "What drives overall satisfaction (Shapley value regression: each item's average share of "
+                            "R²) against how each item scores. Bottom right, 'act first': important but weak."},
+    "drivers_scope_window": {"zh": "本周完整答卷不足 {n} 份，驱动因素按近13周计算。",
+                             "en": "Fewer than {n} complete answers this week: drivers use the last 13 weeks."},
+    "drivers_r2": {"zh": "模型解释了总体满意度 {r2} 的变异（R²），样本量 {n}。", "en": "The model explains {r2} of the "
+                   "variation in overall satisfaction (R²), n = {n}."},
+    "importance_share": {"zh": "重要性（占R²）", "en": "Importance (share of R²)"},
+    "performance100": {"zh": "表现（百分制）", "en": "Performance (0–100)"},
+    "quadrant": {"zh": "四分图区域", "en": "Quadrant"},
+    "alt_quadrant": {"zh": "四分图：横轴重要性，纵轴表现；优先改进区有 {items}", "en": "Importance-performance map; act first: {items}"},
     "no_last_year": {"zh": "数据中没有去年同月，无法同比。", "en": "The data has no same month last year."},
     "trend_short": {"zh": "数据只覆盖 {k} 个月。", "en": "The data covers {k} months only."},
     "no_incidents": {"zh": "本月没有群诉事件。", "en": "No group complaints this month."},

@@ -22,6 +22,7 @@ WEEK = "_week"
 COMMENT_COLUMNS = ("comment", "评价内容", "客户评价", "意见建议", "comments", "verbatim")
 CONTACT_COLUMNS = ("customer_name", "phone", "客户姓名", "联系电话", "mobile", "email")
 DETRACTOR_MAX = 6  # NPS detractors score 0-6
+MIN_DRIVER_N = 150  # fewer complete answers in a week: key drivers use the last 13 weeks instead
 VERY_DISSATISFIED_MAX = 2  # 1-2 on a five-point satisfaction item
 
 
@@ -54,6 +55,8 @@ class WeeklyContent:
     follow_up_counts: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     test: str = ""
+    drivers: pd.DataFrame = field(default_factory=pd.DataFrame)  # key drivers of overall satisfaction
+    drivers_scope: str = "week"  # "week", or "window" when the week alone was too small
 
 
 def label_of(spec, language: str = "zh") -> str:
@@ -204,7 +207,33 @@ def weekly_content(data: pd.DataFrame, config: ScoringConfig | dict, period: Per
         notes.append("no free-text comment column found (looked for: " + ", ".join(COMMENT_COLUMNS) + ")")
 
     follow_up, counts = _follow_up(week_rows, cfg, comment, language)
-    return WeeklyContent(period, headlines, trend, mix, items, return_visits, verbatims, follow_up, counts, notes, test)
+    drivers, scope = _drivers(prepared, is_this, cfg, language)
+    return WeeklyContent(period, headlines, trend, mix, items, return_visits, verbatims, follow_up, counts, notes, test,
+                         drivers, scope)
+
+
+def _drivers(prepared: pd.DataFrame, is_this: np.ndarray, cfg: ScoringConfig, language: str) -> tuple[pd.DataFrame, str]:
+    """Key drivers (Shapley value regression) of overall satisfaction from the other rated items, on the
+    week, or on the whole window when the week has fewer than :data:`MIN_DRIVER_N` complete answers."""
+    from cs_toolkit.satisfaction.drivers import key_drivers
+
+    outcome = cfg.csat[0] if cfg.csat else cfg.nps
+    drivers = [i for i in cfg.likert_items() if i not in (outcome, cfg.ces)]
+    if outcome is None or len(drivers) < 2:
+        return pd.DataFrame(), "week"
+    columns = [outcome, *drivers, *([cfg.weights] if cfg.weights else [])]
+    week = prepared.loc[is_this, columns].dropna()
+    scope = "week"
+    rows = week
+    if len(week) < MIN_DRIVER_N:
+        rows, scope = prepared[columns].dropna(), "window"
+    try:
+        table = key_drivers(rows, outcome, drivers, weights=cfg.weights,
+                            scales={d: (cfg.items[d].low, cfg.items[d].high) for d in drivers})
+    except Exception as exc:  # too few answers, a constant item: the section says so instead
+        return pd.DataFrame({"error": [str(exc)]}), scope
+    table["label"] = [label_of(cfg.items[d], language) for d in table["driver"]]
+    return table, scope
 
 
 def _follow_up(rows: pd.DataFrame, cfg: ScoringConfig, comment: str | None,

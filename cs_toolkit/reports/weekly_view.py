@@ -114,3 +114,29 @@ def follow_up(content: WeeklyContent, page: ReportBuilder, names: dict | None = 
         counts["level"] = counts["level"].map(lambda v: (names or {}).get(v, v))
         out.append(page.table("follow_up", counts, {"level": ("project", "text"), "count": ("count", "int")}))
     return out
+
+
+def drivers(content: WeeklyContent, page: ReportBuilder) -> list:
+    """Key drivers of overall satisfaction and the 四分图 (importance–performance map)."""
+    from cs_toolkit.satisfaction.charts import quadrant_chart
+
+    out = [Markdown(f"## {page.t('drivers')}"), page.note(page.t("drivers_intro"))]
+    table = content.drivers
+    if table.empty or "error" in table:
+        return [*out, page.note(page.t("no_data") + (f" ({table['error'].iloc[0]})" if "error" in table else ""))]
+    if content.drivers_scope == "window":
+        from cs_toolkit.reports.weekly import MIN_DRIVER_N
+
+        out.append(page.note(page.t("drivers_scope_window").replace("{n}", str(MIN_DRIVER_N))))
+    out.append(page.note(page.t("drivers_r2").replace("{r2}", i18n.percent(100 * table["r2"].iloc[0], page.language))
+                         .replace("{n}", str(int(table["n"].iloc[0])))))
+    shown = table.assign(quadrant_shown=table["quadrant"] if page.language == "zh" else table["quadrant_en"],
+                         share_pct=100 * table["share"]).sort_values("share", ascending=False)
+    act_first = ", ".join(shown.loc[shown["quadrant"] == "优先改进区", "label"]) or "—"
+    fig = quadrant_chart(table.assign(driver=table["label"]), title=page.t("drivers"),
+                         x_label=page.t("importance_share"), y_label=page.t("performance100"))
+    out.append(page.figure(fig, page.t("alt_quadrant").format(items=act_first)))
+    out.append(page.table("drivers", shown, {"label": ("item", "text"), "share_pct": ("importance_share", "percent"),
+                                             "performance_100": ("performance100", "number"),
+                                             "quadrant_shown": ("quadrant", "text")}))
+    return out

@@ -145,7 +145,7 @@ def quadrant_chart(table: pd.DataFrame, x: str | None = None, y: str | None = No
     ax.set_ylabel(y_label or {"performance_100": "表现 performance (0-100)",
                               "performance": "表现 performance (index 0-100)"}.get(y, y))
     if x == "share":
-        ax.xaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
+        ax.xaxis.set_major_formatter(lambda v, _: f"{100 * v:.1f}%" if np.ptp(ax.get_xlim()) < 0.2 else f"{100 * v:.0f}%")
     ax.set_title(title or "重要性-表现四分图 importance-performance map")
     return fig
 
