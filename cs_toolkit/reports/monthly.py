@@ -47,7 +47,7 @@ def poisson_change(current: int, previous: int) -> tuple[float, float]:
     --------
     >>> change, p = poisson_change(130, 100)
     >>> round(change, 1), round(p, 3)
-    (30.0, 0.05)
+    (30.0, 0.056)
     """
     if previous <= 0:
         return float("nan"), float("nan")
