@@ -70,6 +70,8 @@ class Settings(BaseSettings):
         Display names of project ids (``{"P01": "翠湖苑"}``); reports show the names.
     notify : list of str
         Where to announce published and failed reports: apprise URLs (WeCom, DingTalk, e-mail, ...).
+    pdf : bool
+        Also publish a PDF of each report, printed by headless Chromium (default False).
 
     Examples
     --------
@@ -95,6 +97,7 @@ class Settings(BaseSettings):
                                  "reopen_rate": 5.0}
     projects: dict[str, str] = {}
     notify: list[str] = []
+    pdf: bool = False
 
     @classmethod
     def settings_customise_sources(

@@ -99,7 +99,7 @@ def published(tmp_path_factory):
     settings = Settings(root=root)
     demo.write_demo_inbox(settings.inbox, settings.survey_config, seed=0)
     Store(settings.store_url).ingest(settings.inbox, settings.survey_config, progress=False)
-    weekly = run_registered_report("weekly_satisfaction", "2026-11-16", settings)
+    weekly = run_registered_report("weekly_satisfaction", "2026-11-16", settings.model_copy(update={"pdf": True}))
     monthly = run_registered_report("monthly_complaints", "2026-11", settings)
     return weekly, monthly
 
@@ -128,6 +128,15 @@ def test_reports_are_self_contained_and_render_offline_in_chromium(published, tm
             assert shot.stat().st_size > 50_000
     finally:
         browser.close()
+
+
+def test_pdf_is_printed_when_asked(published):
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (./dev.sh test installs it when run as root)")
+    weekly, monthly = published
+    pdf = weekly.folder / "weekly_satisfaction.pdf"
+    assert pdf.read_bytes()[:4] == b"%PDF" and pdf.stat().st_size > 50_000
+    assert not (monthly.folder / "monthly_complaints.pdf").exists()  # only when the settings ask
 
 
 def test_excel_workbooks_open_with_chinese_sheets(published):

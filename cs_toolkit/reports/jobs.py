@@ -63,7 +63,7 @@ def run_registered_report(name: str, period: str | None = None, settings: Settin
     try:
         result = run_report(name, resolved.label, parameters=template_parameters(name, resolved.label, settings),
                             reports_dir=settings.reports, redact_names=customer_names(store),
-                            timeout=settings.cell_timeout)
+                            timeout=settings.cell_timeout, pdf=settings.pdf)
     except ReportFailed as exc:
         notify.send(settings.notify, *notify.failed_message(title, label, exc.reason or str(exc), settings.language))
         raise

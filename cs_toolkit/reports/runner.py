@@ -98,6 +98,7 @@ def run_report(
     timeout: int | None = None,
     redact_names: Iterable[str] = (),
     kernel_name: str = "python3",
+    pdf: bool = False,
 ) -> ReportResult:
     """Execute the template ``NAME.ipynb`` for ``period`` and publish it.
 
@@ -117,6 +118,8 @@ def run_report(
         Folder of templates (default: those shipped with the package).
     redact_names : iterable of str
         Customer names to remove from the shared outputs (phones, IDs, e-mails, bank cards always go).
+    pdf : bool
+        Also print a PDF of the HTML with headless Chromium (skipped with a log line without it).
 
     ``run.json`` records the parameters, what the template read (table, window, rows, SHA-256 of the
     rows) and one ``data_fingerprint`` over it, the version and the duration.
@@ -156,7 +159,7 @@ def run_report(
                            reason=reason) from exc
     try:
         return _run_and_publish(pm, template, staging, root, name, period, parameters, timeout, redactor,
-                                redact_names, kernel_name)
+                                redact_names, kernel_name, pdf)
     finally:
         with _LIVE_GUARD:
             _LIVE_STAGING.discard(staging)
@@ -164,7 +167,7 @@ def run_report(
 
 def _run_and_publish(pm, template: Path, staging: Path, root: Path, name: str, period: str,
                      parameters: Mapping[str, object] | None, timeout: int, redactor: Redactor,
-                     redact_names: Iterable[str], kernel_name: str) -> ReportResult:
+                     redact_names: Iterable[str], kernel_name: str, pdf: bool = False) -> ReportResult:
     notebook = staging / f"{name}.ipynb"
     params = {"period": period, "output_dir": str(staging.resolve()), **dict(parameters or {})}
     started = dt.datetime.now(dt.UTC)
@@ -194,6 +197,10 @@ def _run_and_publish(pm, template: Path, staging: Path, root: Path, name: str, p
     final = root / period
     try:
         metadata = _finish(staging, notebook, name, period, params, template, redact_names, started, t0)
+        if pdf:  # printed from the redacted, self-contained HTML, inside the staging folder
+            from cs_toolkit.reports.pdf import print_pdf
+
+            print_pdf(staging / f"{name}.html", staging / f"{name}.pdf")
         _publish(staging, final)
     except Exception as exc:  # a full disk, a read-only folder: the old report stays, the failure is named
         shutil.rmtree(staging, ignore_errors=True)
