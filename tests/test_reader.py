@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -9,6 +10,8 @@ from hypothesis import strategies as st
 
 import cs_toolkit as cs
 from cs_toolkit.errors import ConfigError, EmptyExportError, MissingColumnError, UnreadableFileError
+from cs_toolkit.io.tables import detect_encoding, parse_datetimes, read_table
+from tests.test_reader_properties import PHRASES, SIMPLIFIED, TRADITIONAL
 
 CFG = {
     "id": "id",
@@ -159,3 +162,292 @@ def test_every_row_is_kept_or_rejected(tmp_path, rows):
     assert set(s.data.index).isdisjoint(s.rejected_rows.index)
     assert s.data["rec"].dropna().between(0, 10).all() and s.data["sat"].dropna().between(1, 5).all()
     assert (s.data["w"] > 0).all() and s.data["id"].is_unique
+
+
+# ------------------------------------------------------------------------------------------------
+# Encodings: GB18030 vs Big5 by plausibility, UTF-16 with and without BOM, refusing when unsure
+# ------------------------------------------------------------------------------------------------
+
+ZH_CFG = {"id": "编号", "items": {"满意度": {"scale": [1, 5]}}, "segments": ["项目"]}
+ZH_TEXT = "编号,项目,满意度,备注\n1,翠湖苑,5,维修师傅很专业\n2,锦江华府,4,等了三天没人来\n"
+TW_TEXT = "編號,項目,滿意度,備註\n1,翠湖苑,5,維修師傅很專業\n2,錦江華府,4,等了三天沒人來\n"
+TW_CFG = {"id": "編號", "items": {"滿意度": {"scale": [1, 5]}}, "segments": ["項目"]}
+
+
+@pytest.mark.parametrize("encoding", ["big5", "cp950"])
+def test_big5_file_is_read_as_big5_not_as_gb18030(tmp_path, encoding):
+    s = cs.read_survey(write(tmp_path, TW_TEXT, encoding), TW_CFG)
+    assert s.encoding in ("big5", "cp950", "big5hkscs")
+    assert list(s.data["項目"]) == ["翠湖苑", "錦江華府"] and list(s.data["備註"]) == ["維修師傅很專業", "等了三天沒人來"]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 20, 200])
+def test_simplified_and_traditional_files_of_every_length(tmp_path, n):
+    """A few rows are the hard case: few characters to judge by. Realistic text of growing length."""
+    for script, phrases, encoding, want in (("s", SIMPLIFIED, "gbk", "gb18030"), ("t", TRADITIONAL, "big5", "big5")):
+        for start in range(0, len(phrases), 7):
+            rows = [phrases[(start + i) % len(phrases)] for i in range(n)]
+            text = "id,note\n" + "".join(f"{i},{p}\n" for i, p in enumerate(rows))
+            path = write(tmp_path, text, encoding, name=f"{script}{start}.csv")
+            try:
+                table = read_table(path)
+            except UnreadableFileError as exc:  # allowed for a single short phrase: never a wrong reading
+                assert n == 1 and want in exc.candidates, (script, rows)
+                table = read_table(path, encoding=want)
+            assert table.encoding == want, (script, rows)
+            assert table.frame["note"].to_list() == rows
+
+
+def test_short_files_are_never_misread(tmp_path):
+    """Every one- and two-phrase file: read right or refused, never read in the wrong encoding."""
+    outcomes = {"right": 0, "refused": 0}
+    for simplified, traditional in PHRASES:
+        for text, encoding, want in ((simplified, "gbk", "gb18030"), (traditional, "big5", "big5")):
+            for body in (f"id,note\n1,{text}\n", f"id,note\n1,{text}\n2,{text}{text}\n"):
+                try:
+                    got = detect_encoding(body.encode(encoding))
+                except UnreadableFileError as exc:
+                    assert want in exc.candidates
+                    outcomes["refused"] += 1
+                    continue
+                assert got == want, (body, got)
+                outcomes["right"] += 1
+    assert outcomes["refused"] <= 0.05 * sum(outcomes.values()), outcomes
+
+
+def test_traditional_text_saved_as_gbk_stays_gb18030(tmp_path):
+    """GBK holds traditional characters too (a Hong Kong project name in a mainland export): found by the fuzzer."""
+    text = "id,项目,备注\n1,碧桂園鳳凰城,水電維修\n2,錦江華府,樓道裡堆滿雜物，存在消防隱患\n"
+    table = read_table(write(tmp_path, text, "gb18030"))
+    assert table.encoding == "gb18030" and table.frame["备注"].to_list()[0] == "水電維修"
+
+
+def test_gbk_short_file_stays_gb18030(tmp_path):
+    for text in ("id,评价\n1,满意\n2,不满意\n", "编号,满意度\n1,5\n", ZH_TEXT, "id,sat,备注\n1,5,不适用\n"):
+        assert read_table(write(tmp_path, text, "gbk")).encoding == "gb18030", text
+    s = cs.read_survey(write(tmp_path, ZH_TEXT, "gbk"), ZH_CFG)
+    assert s.encoding == "gb18030" and list(s.data["备注"]) == ["维修师傅很专业", "等了三天没人来"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-16", "utf-32"])
+@pytest.mark.parametrize("delimiter", ["\t", ","])
+def test_utf16_with_and_without_bom(tmp_path, encoding, delimiter):
+    """Excel's "Unicode text" export: UTF-16, tab-separated, with or without a byte-order mark."""
+    path = write(tmp_path, ZH_TEXT.replace(",", delimiter), encoding, name="unicode.txt")
+    s = cs.read_survey(path, ZH_CFG)
+    assert s.encoding == encoding and s.delimiter == delimiter
+    assert list(s.data["项目"]) == ["翠湖苑", "锦江华府"] and list(s.data["满意度"]) == [5.0, 4.0]
+
+
+def test_utf16_ascii_only_without_bom(tmp_path):
+    s = cs.read_survey(write(tmp_path, "rid,rec,sat,w\n1,9,4,1\n".replace("rid", "id"), "utf-16-le"), CFG)
+    assert s.encoding == "utf-16-le" and len(s.data) == 1
+
+
+def test_undecidable_encoding_is_refused_with_the_candidates(tmp_path):
+    path = write(tmp_path, "id,楼栋\n1,5\n", "gbk")  # two characters, both plausible in both readings
+    with pytest.raises(UnreadableFileError) as info:
+        cs.read_survey(path, CFG)
+    err = info.value
+    assert err.candidates[:2] in (["gb18030", "big5"], ["big5", "gb18030"]) and err.path == str(path)
+    assert "encoding='" in str(err) and "--encoding" in str(err) and "'id,楼栋'" in str(err)
+    assert list(read_table(path, encoding="gb18030").frame.columns) == ["id", "楼栋"]
+
+
+def test_binary_junk_is_refused(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"\x00\x01\x02\x00\x00\x05\x00\x00\x07")
+    with pytest.raises(UnreadableFileError, match="NUL bytes"):
+        read_table(path)
+
+
+# ------------------------------------------------------------------------------------------------
+# Dates: one order per column, inferred or configured
+# ------------------------------------------------------------------------------------------------
+DATE_CFG = {"id": "id", "items": {"sat": {"scale": [1, 5]}}, "period": {"column": "at", "freq": "W"}}
+
+
+def dates_file(tmp_path, values, name="d.csv"):
+    text = "id,sat,at\n" + "".join(f"{i},4,{v}\n" for i, v in enumerate(values, start=1))
+    return write(tmp_path, text, name=name)
+
+
+def test_day_first_column_is_read_day_first_throughout(tmp_path):
+    s = cs.read_survey(dates_file(tmp_path, ["27/11/2026", "03/11/2026", "01/12/2026 9:05"]), DATE_CFG)
+    assert s.data["at"].dt.strftime("%Y-%m-%d %H:%M").to_list() == ["2026-11-27 00:00", "2026-11-03 00:00",
+                                                                     "2026-12-01 09:05"]
+    assert any("'at'" in n and "day/month/year" in n for n in s.notes)
+
+
+def test_month_first_column_is_read_month_first_throughout(tmp_path):
+    s = cs.read_survey(dates_file(tmp_path, ["11/27/2026", "03/11/2026", "12/01/2026 09:05:00 PM"]), DATE_CFG)
+    assert s.data["at"].dt.strftime("%Y-%m-%d %H:%M").to_list() == ["2026-11-27 00:00", "2026-03-11 00:00",
+                                                                     "2026-12-01 21:05"]
+    assert any("month/day/year" in n for n in s.notes)
+
+
+def test_iso_and_year_first_dates(tmp_path):
+    values = ["2026-11-03", "2026/11/04 10:30", "2026-11-05T08:00:00", "2026年11月6日 9:00", "2026.11.07"]
+    s = cs.read_survey(dates_file(tmp_path, values), DATE_CFG)
+    assert s.data["at"].dt.day.to_list() == [3, 4, 5, 6, 7] and not s.notes
+
+
+def test_ambiguous_column_uses_the_documented_default_and_says_so(tmp_path):
+    s = cs.read_survey(dates_file(tmp_path, ["03/11/2026", "04/11/2026", "05/12/2026"]), DATE_CFG)
+    assert s.data["at"].dt.strftime("%Y-%m-%d").to_list() == ["2026-11-03", "2026-11-04", "2026-12-05"]
+    note = next(n for n in s.notes if "ambiguous" in n)
+    assert "'at'" in note and "day/month/year" in note and "format: MDY" in note
+
+
+def test_configured_format_wins_and_other_values_are_rejected(tmp_path):
+    path = dates_file(tmp_path, ["03/11/2026 10:00", "27/11/2026 10:00", "2026-11-03 10:00", "03/11/2026"])
+    cfg = {**DATE_CFG, "period": {"column": "at", "freq": "W", "format": "%m/%d/%Y %H:%M"}}
+    s = cs.read_survey(path, cfg)
+    assert s.data["at"].to_list() == [pd.Timestamp("2026-03-11 10:00")]
+    reasons = s.rejected.set_index("row")["reason"]
+    assert reasons[3] == "does not match the date format '%m/%d/%Y %H:%M' (period.format)"
+    assert sorted(reasons.index) == [3, 4, 5]
+    s = cs.read_survey(path, {**DATE_CFG, "period": {"column": "at", "format": "MDY"}})
+    assert s.data["at"].dt.strftime("%m-%d").to_list() == ["03-11", "11-03", "03-11"]
+    assert "not a valid date/time read as month/day/year" in s.rejected["reason"].item()
+
+
+def test_mixed_orders_keep_the_majority_and_reject_the_rest(tmp_path):
+    s = cs.read_survey(dates_file(tmp_path, ["27/11/2026", "28/11/2026", "11/29/2026", "soon", ""]), DATE_CFG)
+    assert s.data.index.to_list() == [2, 3]
+    reasons = s.rejected.set_index("row")["reason"]
+    assert reasons[4] == "not a valid date/time read as day/month/year"
+    assert reasons[5] == "not a date/time" and reasons[6] == "missing date/time"
+    assert any("mixes day-first" in n for n in s.notes)
+
+
+@pytest.mark.parametrize("fmt, message", [("%d/%m", "year, month and day"), ("%Q", "strptime"),
+                                          ("sometimes", "neither"), (5, "must be a text")])
+def test_period_format_is_validated(fmt, message):
+    with pytest.raises(ConfigError, match=message):
+        cs.ScoringConfig.from_dict({**DATE_CFG, "period": {"column": "at", "format": fmt}})
+    with pytest.raises(ConfigError, match="unknown period key"):
+        cs.ScoringConfig.from_dict({**DATE_CFG, "period": {"column": "at", "fromat": "DMY"}})
+
+
+def test_parse_datetimes_reads_each_distinct_value_once():
+    values = pd.Series(["03/11/2026"] * 1000 + ["13/11/2026"])
+    d = parse_datetimes(values, "at")
+    assert d.order == "DMY" and d.values.dt.month.eq(11).all() and not d.invalid.any()
+
+
+def test_complaint_log_dates_use_one_order(tmp_path):
+    from cs_toolkit.complaints.reader import read_complaint_log
+
+    text = ("complaint_id,text,created_at,resolved_at\n"
+            "1,漏水,27/11/2026 09:00,28/11/2026\n"
+            "2,噪音,03/11/2026 10:00,\n"
+            "3,电梯,2026-11-04,someday\n"
+            ",,,\n")
+    log = read_complaint_log(write(tmp_path, text))
+    assert log.data["created_at"].dt.strftime("%m-%d").to_list() == ["11-27", "11-03"]
+    assert log.rejected.set_index("row")["reason"].to_dict() == {4: "unreadable resolved_at: not a date/time"}
+    assert log.empty_rows == [5] and log.rows_read == 3
+    ambiguous = write(tmp_path, "complaint_id,text,created_at\n1,漏水,03/11/2026\n", name="amb.csv")
+    log = read_complaint_log(ambiguous)
+    assert log.data["created_at"].dt.month.to_list() == [11]
+    assert any("ambiguous" in n and "date_format" in n for n in log.notes)
+    log = read_complaint_log(ambiguous, date_format={"created_at": "MDY"})
+    assert log.data["created_at"].dt.month.to_list() == [3] and not log.notes
+
+
+# ------------------------------------------------------------------------------------------------
+# Non-finite numbers
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", ["inf", "Infinity", "1e400", "-inf", "nan", "NaN", "-1e400"])
+def test_non_finite_weights_items_and_fpc_are_rejected_with_their_own_reason(tmp_path, value):
+    cfg = {**CFG, "design": {"fpc": "f"}}
+    text = f"id,rec,sat,w,f\n1,9,4,{value},100\n2,{value},4,1,100\n3,9,{value},1,100\n4,9,4,1,{value}\n5,9,4,1,100\n"
+    s = cs.read_survey(write(tmp_path, text), cfg)
+    assert s.data.index.to_list() == [6]
+    reasons = s.rejected.set_index(["row", "column"])["reason"]
+    assert reasons[(2, "w")] == "weight is not a finite number (infinite or NaN)"
+    assert reasons[(3, "rec")] == "not a finite number (infinite or NaN), not a point of the 0-10 scale"
+    assert reasons[(4, "sat")] == "not a finite number (infinite or NaN), not a point of the 1-5 scale"
+    assert reasons[(5, "f")] == "fpc is not a finite number (infinite or NaN)"
+    assert len(s.rejected) == 4
+
+
+def test_non_finite_values_in_binary_files(tmp_path):
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "rec": [10, np.inf, 3], "sat": [5, 4, 3], "w": [1.0, 2.0, -np.inf]})
+    frame.to_parquet(tmp_path / "e.parquet")
+    s = cs.read_survey(tmp_path / "e.parquet", CFG)
+    assert s.data.index.to_list() == [1]
+    assert s.rejected["reason"].str.contains("not a finite number").all()
+
+
+# ------------------------------------------------------------------------------------------------
+# Row numbers and empty rows, the same on every path
+# ------------------------------------------------------------------------------------------------
+def test_rows_after_a_quoted_newline_get_excel_row_numbers(tmp_path):
+    text = ('id,rec,sat,w,note\n'
+            '1,9,4,1,"first line\nsecond line\nthird"\n'  # row 2: ONE row in Excel
+            '2,11,4,1,ok\n'                                # row 3 (not line 5)
+            '\n'                                           # row 4: a blank line still takes a row
+            '3,9,4,1,"a ""quoted"" word, and a comma"\n'   # row 5
+            '4,9,4,0,x\n')                                 # row 6
+    s = cs.read_survey(write(tmp_path, text), CFG)
+    assert s.data.index.to_list() == [2, 5]
+    assert s.data.loc[2, "note"] == "first line\nsecond line\nthird"
+    assert s.rejected["row"].to_list() == [3, 6] and s.empty_rows == [4]
+
+
+def test_trailing_empty_rows_fast_and_slow_path(tmp_path):
+    from cs_toolkit.io.tables import _fast_frame
+
+    fast = "id,rec,sat,w\n1,9,4,1\n2,12,4,1\n,,,\n,,,\n"
+    slow = 'id,rec,sat,w\n1,9,4,"1"\n2,12,4,1\n,,,\n,,,\n'  # a quote sends it record by record
+    assert _fast_frame(fast, ",") is not None and _fast_frame(fast.replace("\n", "\r\n"), ",") is not None
+    assert _fast_frame(slow, ",") is None and _fast_frame(fast + "\n\n", ",") is None
+    for text in (fast, slow, fast.replace("\n", "\r\n"), fast + "\n\n", slow.replace(",,,", " , ,\t,")):
+        s = cs.read_survey(write(tmp_path, text), CFG)
+        assert (s.rows_read, len(s.data), len(s.rejected_rows)) == (2, 1, 1), text
+        assert s.rejected["row"].to_list() == [3]
+        assert s.empty_rows[:2] == [4, 5] and any("empty row(s) skipped" in n for n in s.notes)
+        assert s.summary()["empty_rows_skipped"] == len(s.empty_rows)
+
+
+def test_empty_rows_in_the_middle_keep_later_row_numbers(tmp_path):
+    for text in ("id,rec,sat,w\n1,9,4,1\n,,,\n2,12,4,1\n", "id,rec,sat,w\n1,9,4,1\n\n2,12,4,1\n",
+                 'id,rec,sat,w\n1,9,4,1\n"",,,\n2,12,4,1\n'):
+        s = cs.read_survey(write(tmp_path, text), CFG)
+        assert s.data.index.to_list() == [2] and s.rejected["row"].to_list() == [4] and s.empty_rows == [3]
+
+
+def test_empty_rows_in_xlsx_sav_and_parquet(tmp_path):
+    import openpyxl
+    import pyreadstat
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    for r, values in enumerate([["id", "rec", "sat", "w"], ["a", 10, 5, 1.0], [None, None, None, None],
+                                ["b", 12, 4, 2.0], [" ", None, " ", None], ["c", 3, 3, 1.0], [None, " "]], start=1):
+        for c, v in enumerate(values, start=1):
+            if v is not None:
+                ws.cell(r, c, v)
+    ws.cell(9, 2, " ")  # trailing rows of blank cells
+    book.save(tmp_path / "e.xlsx")
+    s = cs.read_survey(tmp_path / "e.xlsx", CFG)
+    assert s.data.index.to_list() == [2, 6] and s.rejected["row"].to_list() == [4]
+    assert s.empty_rows == [3, 5, 7, 8, 9] and s.rows_read == 3
+
+    frame = pd.DataFrame({"id": ["a", "", "b", "c", ""], "rec": [10, np.nan, 12, 3, np.nan],
+                          "sat": [5, np.nan, 4, 3, np.nan], "w": [1.0, np.nan, 2.0, 1.0, np.nan]})
+    pyreadstat.write_sav(frame, str(tmp_path / "e.sav"))
+    frame.to_parquet(tmp_path / "e.parquet")
+    for name in ("e.sav", "e.parquet"):
+        s = cs.read_survey(tmp_path / name, CFG)
+        assert s.data.index.to_list() == [1, 4] and s.rejected["row"].to_list() == [3], name
+        assert s.empty_rows == [2, 5] and s.rows_read == 3
+
+
+def test_header_below_empty_rows_and_only_empty_rows_after_it(tmp_path):
+    s = cs.read_survey(write(tmp_path, "\n,,,\nid,rec,sat,w\n1,9,4,1\n"), CFG)
+    assert s.data.index.to_list() == [4] and s.empty_rows == [1, 2]
+    with pytest.raises(EmptyExportError, match="no data rows"):
+        cs.read_survey(write(tmp_path, "id,rec,sat,w\n,,,\n\n"), CFG)

@@ -1,17 +1,20 @@
-"""Read and validate a complaint log export: every row kept or set aside with its reason.
+"""Read and validate a complaint log export: every data row kept or set aside with its reason.
 
 Columns are kept as text (ids included: an XLSX with integer ids and a CSV with text ids mix), except
-the times (``created_at``, ``first_response_at``, ``resolved_at``) and ``reopened`` (a flag).
+the times (``created_at``, ``first_response_at``, ``resolved_at``) and ``reopened`` (a flag). Each time
+column is read with ONE date order for the whole column (inferred from all its values, or given with
+``date_format``; see :func:`cs_toolkit.io.tables.parse_datetimes`). Rows whose every cell is empty are
+not data: they are skipped and reported in ``notes``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from cs_toolkit.io.tables import read_table
+from cs_toolkit.io.tables import normalize_text, parse_datetimes, read_table
 
 REQUIRED = ["complaint_id", "text", "created_at"]
 TIME_COLUMNS = ("created_at", "first_response_at", "resolved_at")
@@ -21,23 +24,42 @@ _TRUE = {"true", "1", "yes", "y", "是", "t"}
 
 @dataclass
 class ComplaintLog:
-    """A validated complaint log: kept rows (``data``, indexed by file row) and problems (``rejected``)."""
+    """A validated complaint log: kept rows (``data``, indexed by file row) and problems (``rejected``).
+
+    ``notes`` says what the reader decided (empty rows skipped, the date order of each time column);
+    ``empty_rows`` lists the row numbers of rows whose every cell is empty (not data, not in ``rows_read``).
+    """
 
     data: pd.DataFrame
     rejected: pd.DataFrame
     rows_read: int
     source: str
+    notes: list[str] = field(default_factory=list)
+    empty_rows: list[int] = field(default_factory=list)
 
     @property
     def rows_rejected(self) -> int:
         return int(self.rejected["row"].nunique()) if len(self.rejected) else 0
 
 
-def read_complaint_log(path: str | Path, encoding: str | None = None) -> ComplaintLog:
+def read_complaint_log(path: str | Path, encoding: str | None = None,
+                       date_format: str | dict[str, str] | None = None) -> ComplaintLog:
     """Read a complaint export (CSV/TSV/XLSX/SAV/Parquet) and validate its rows.
 
-    A row is set aside when its complaint id is missing, its creation time is missing or unreadable, or
-    a later row of the same file has the same id (the last one is kept, as a corrected entry).
+    A row is set aside when its complaint id is missing, its creation time is missing or not a date in
+    the column's format, another time (first response, resolution) is given but not a date, or a later
+    row of the same file has the same id (the last one is kept, as a corrected entry).
+
+    Parameters
+    ----------
+    path : str or Path
+        The export.
+    encoding : str, optional
+        Text encoding; detected when not given.
+    date_format : str or dict, optional
+        Date format of the time columns — ``"DMY"``, ``"MDY"``, ``"YMD"`` or a strptime format such as
+        ``"%d/%m/%Y %H:%M"`` — for all of them, or per column (``{"created_at": "MDY"}``). Inferred from
+        the values when not given.
 
     Examples
     --------
@@ -53,26 +75,44 @@ def read_complaint_log(path: str | Path, encoding: str | None = None) -> Complai
     frame = table.frame
     text = frame.astype("string").apply(lambda col: col.str.strip())
     ids = text["complaint_id"].fillna("")
-    created = pd.to_datetime(text["created_at"], errors="coerce", format="mixed")
+    source = str(table.path)
+    notes = list(table.notes)
+    times: dict[str, pd.Series] = {}
     problems = []
-    for mask, column, reason in (
-        (ids == "", "complaint_id", "missing complaint id"),
-        (created.isna(), "created_at", "missing or unreadable creation time"),
-        (ids.duplicated(keep="last") & (ids != ""), "complaint_id", "duplicate complaint id in the same file (last kept)"),
-    ):
+
+    def problem(mask: pd.Series, column: str, reason) -> None:
         if mask.any():
-            problems.append(pd.DataFrame({"file": str(table.path), "row": frame.index[mask], "column": column,
-                                          "value": text.loc[mask, column].fillna("").to_numpy(), "reason": reason}))
+            reasons = reason[mask].to_numpy() if isinstance(reason, pd.Series) else reason
+            problems.append(pd.DataFrame({"file": source, "row": frame.index[mask.to_numpy(dtype=bool)], "column": column,
+                                          "value": text.loc[mask, column].fillna("").to_numpy(),
+                                          "reason": reasons}))
+
+    problem(ids == "", "complaint_id", "missing complaint id")
+    for column in TIME_COLUMNS:
+        if column not in frame.columns:
+            continue
+        fmt = date_format.get(column) if isinstance(date_format, dict) else date_format
+        how = (f"pass date_format={{{column!r}: 'MDY'}} (or 'DMY', or a strptime format such as '%m/%d/%Y %H:%M') "
+               f"to read_complaint_log")
+        dates = parse_datetimes(frame[column], column, fmt, how_to_set=how)
+        notes += dates.notes
+        times[column] = dates.values
+        if column == "created_at":
+            problem(dates.missing, column, "missing creation time")
+            problem(dates.invalid, column, "unreadable creation time: " + dates.reason)
+        else:
+            problem(dates.invalid, column, f"unreadable {column}: " + dates.reason)
+    problem(ids.duplicated(keep="last") & (ids != ""), "complaint_id",
+            "duplicate complaint id in the same file (last kept)")
     if len(table.malformed):
         problems.append(table.malformed_problems())
     rejected = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(columns=PROBLEM_COLUMNS)
     good = text.drop(index=frame.index.intersection(rejected["row"].unique()))
-    for col in TIME_COLUMNS:
-        if col in good.columns:
-            good[col] = pd.to_datetime(good[col], errors="coerce", format="mixed")
+    for column, values in times.items():
+        good[column] = values.reindex(good.index)
     if "reopened" in good.columns:
-        good["reopened"] = good["reopened"].fillna("").str.lower().isin(_TRUE)
+        good["reopened"] = normalize_text(good["reopened"]).fillna("").str.lower().isin(_TRUE)
     log = ComplaintLog(good, rejected.sort_values("row", kind="stable").reset_index(drop=True), table.rows_read,
-                       str(table.path))
+                       source, notes, list(table.empty_rows))
     assert len(log.data) + log.rows_rejected == log.rows_read, "every row must be kept or rejected"
     return log

@@ -16,7 +16,7 @@ Example YAML::
     composites:
       service_quality: {items: [sat_overall, wait_too_long], min_items: 2}
     segments: [project, touchpoint]
-    period: {column: submitted_at, freq: W}
+    period: {column: submitted_at, freq: W}   # optional format: "%d/%m/%Y %H:%M", or DMY / MDY / YMD
     weights: weight
     design: {strata: project, psu: building, lonely_psu: adjust}
     invitations: {by: project, counts: {P01: 240, P02: 240}}
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from cs_toolkit.errors import ConfigError
@@ -77,6 +78,7 @@ class ScoringConfig:
     segments: tuple[str, ...] = ()
     period_column: str | None = None
     period_freq: str = "W"
+    period_format: str | None = None
     weights: str | None = None
     strata: str | None = None
     psu: tuple[str, ...] = ()
@@ -144,14 +146,20 @@ class ScoringConfig:
                 raise ConfigError(f"composite {cname!r}: min_items must be between 1 and {len(members)}")
             composites[str(cname)] = CompositeSpec(str(cname), members, min_items)
         period = raw.get("period")
-        period_column, period_freq = None, "W"
+        period_column, period_freq, period_format = None, "W", None
         if period is not None:
             if isinstance(period, str):
                 period = {"column": period}
+            if not isinstance(period, dict):
+                raise ConfigError("period must be a column name or {column: ..., freq: W, format: ...}")
+            unknown_period = set(period) - {"column", "freq", "format"}
+            if unknown_period:
+                raise ConfigError(f"unknown period key(s) {sorted(unknown_period)}; allowed: column, freq, format")
             period_column = period.get("column")
             period_freq = str(period.get("freq", "W")).upper()
             if period_freq not in _PERIOD_FREQS:
                 raise ConfigError(f"period.freq must be one of {sorted(_PERIOD_FREQS)}, not {period_freq!r}")
+            period_format = _date_format(period.get("format"))
         design = raw.get("design") or {}
         unknown_design = set(design) - {"strata", "psu", "fpc", "lonely_psu"}
         if unknown_design:
@@ -187,6 +195,7 @@ class ScoringConfig:
             segments=tuple(str(v) for v in _as_tuple(raw.get("segments"))),
             period_column=period_column,
             period_freq=period_freq,
+            period_format=period_format,
             weights=raw.get("weights"),
             strata=design.get("strata"),
             psu=tuple(_as_tuple(design.get("psu"))),
@@ -216,6 +225,41 @@ class ScoringConfig:
     def likert_items(self) -> list[str]:
         """Rated items other than the NPS item."""
         return [name for name in self.items if name != self.nps]
+
+
+#: Orders accepted as ``period.format`` besides strptime formats (any separators, optional time).
+DATE_ORDER_FORMATS = ("DMY", "MDY", "YMD", "ISO")
+
+
+def _date_format(value) -> str | None:
+    """Validate ``period.format``: an order (DMY, MDY, YMD/ISO) or a strptime format with year, month, day.
+
+    >>> _date_format("%d/%m/%Y %H:%M"), _date_format("dmy")
+    ('%d/%m/%Y %H:%M', 'DMY')
+    >>> _date_format("%d/%m")
+    Traceback (most recent call last):
+    ...
+    cs_toolkit.errors.ConfigError: period.format '%d/%m' does not give year, month and day ...
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"period.format must be a text such as '%d/%m/%Y %H:%M' or one of "
+                          f"{list(DATE_ORDER_FORMATS)}, not {value!r}")
+    if value.strip().upper() in DATE_ORDER_FORMATS:
+        return value.strip().upper()
+    if "%" not in value:
+        raise ConfigError(f"period.format {value!r} is neither a strptime format (e.g. '%d/%m/%Y %H:%M') nor one "
+                          f"of {list(DATE_ORDER_FORMATS)}")
+    probe = datetime(2026, 11, 3, 21, 5, 7)  # day != month, both != hour: a format that loses any is caught
+    try:
+        back = datetime.strptime(probe.strftime(value), value)
+    except ValueError as exc:
+        raise ConfigError(f"period.format {value!r} is not a usable strptime format ({exc})") from exc
+    if back.date() != probe.date():
+        raise ConfigError(f"period.format {value!r} does not give year, month and day (it reads "
+                          f"{probe:%Y-%m-%d} as {back:%Y-%m-%d}); use e.g. '%d/%m/%Y' or '%m/%d/%Y %H:%M'")
+    return value
 
 
 def _as_tuple(value) -> tuple:

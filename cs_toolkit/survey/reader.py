@@ -1,8 +1,14 @@
 """Read and validate a survey export against its scoring configuration.
 
-Every input row ends up either in ``data`` (kept) or in ``rejected_rows`` (set aside, with every reason
-in ``rejected``). Structural problems — an unreadable file, a required column missing — raise an
-exception that names the file and what to do.
+Every data row ends up either in ``data`` (kept) or in ``rejected_rows`` (set aside, with every reason
+in ``rejected``). Rows whose every cell is empty are not data: they are skipped on every file type and
+reported in ``notes`` (see :mod:`cs_toolkit.io.tables`). Structural problems — an unreadable file, a
+required column missing — raise an exception that names the file and what to do.
+
+Numbers must be finite: ``inf``, ``Infinity``, ``-inf``, ``nan`` and overflowing values such as
+``1e400`` are rejected in items, weights and fpc with a reason of their own. The period column is read
+with ONE date order for the whole column (``period.format`` in the configuration, or inferred from all
+its values; see :func:`cs_toolkit.io.tables.parse_datetimes`).
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from cs_toolkit.io.tables import RawTable, read_table
+from cs_toolkit.io.tables import RawTable, normalize_text, parse_datetimes, read_table
 from cs_toolkit.survey.config import ScoringConfig
 
 PROBLEM_COLUMNS = ["file", "row", "column", "value", "reason"]
@@ -34,6 +42,11 @@ class SurveyData:
         The rejected rows as read (text), indexed by row number, with a ``reasons`` column.
     blanked : DataFrame
         Values turned into missing (``on_invalid: missing``), same columns as ``rejected``.
+    notes : list of str
+        What the reader decided that a person should know: empty rows skipped, the date order read
+        (and whether it was ambiguous), a delimiter that looks wrong.
+    empty_rows : list of int
+        Row numbers of the rows whose every cell is empty (not data: neither kept nor rejected).
     """
 
     data: pd.DataFrame
@@ -45,13 +58,15 @@ class SurveyData:
     encoding: str | None = None
     delimiter: str | None = None
     notes: list[str] = field(default_factory=list)
+    empty_rows: list[int] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
+        """Data rows read (empty rows are not data)."""
         return len(self.data) + len(self.rejected_rows)
 
     def summary(self) -> dict:
-        """Row accounting: read = kept + rejected, always."""
+        """Row accounting: read = kept + rejected, always (empty rows skipped are counted apart)."""
         return {
             "file": self.source,
             "encoding": self.encoding,
@@ -60,6 +75,7 @@ class SurveyData:
             "rows_kept": len(self.data),
             "rows_rejected": len(self.rejected_rows),
             "values_blanked": len(self.blanked),
+            "empty_rows_skipped": len(self.empty_rows),
         }
 
     def __repr__(self) -> str:
@@ -80,7 +96,8 @@ def read_survey(
     Parameters
     ----------
     path : str or Path
-        CSV/TSV (any of UTF-8, UTF-8 with BOM, GB18030/GBK — detected), XLSX, SPSS ``.sav`` or Parquet.
+        CSV/TSV (UTF-8, UTF-8 with BOM, GB18030/GBK, Big5, UTF-16 with or without BOM — detected), XLSX,
+        SPSS ``.sav`` or Parquet.
     config : ScoringConfig, dict, or path of a YAML file
         Declares the id column, items and their scales, missing codes, segments, period, weights, design.
     encoding, delimiter : str, optional
@@ -134,8 +151,39 @@ def as_config(config) -> ScoringConfig:
 
 def _text(series: pd.Series) -> pd.Series:
     """Values as stripped, NFKC-normalised text (full-width digits become ASCII); missing stays missing."""
-    text = series.astype("string")
-    return text.str.normalize("NFKC").str.strip()
+    return normalize_text(series)
+
+
+def _mask(mask) -> np.ndarray:
+    """A boolean mask as numpy booleans (NA = False): ``.loc`` with it skips pandas' slow key lookup."""
+    if isinstance(mask, pd.Series):
+        return mask.fillna(False).to_numpy(dtype=bool) if mask.dtype != bool else mask.to_numpy()
+    return np.asarray(mask, dtype=bool)
+
+
+def _nan_text(text: pd.Series, candidates: pd.Series) -> pd.Series:
+    """Where ``candidates`` holds, whether the text spells NaN (``nan``, ``NaN``, ``-nan``)."""
+    out = pd.Series(False, index=text.index)
+    candidates = _mask(candidates)
+    if candidates.any():
+        out.loc[candidates] = text[candidates].str.fullmatch(r"[+-]?nan", case=False).fillna(False).astype(bool)
+    return out
+
+
+NOT_FINITE = "not a finite number (infinite or NaN)"
+
+
+def _numbers(text: pd.Series) -> pd.Series:
+    """Text as floats, NaN where not a number: ``pd.to_numeric(errors="coerce")``, through Arrow's faster
+    parser when every value is a plain number (Arrow reads those exactly as pandas does, and refuses the
+    rest, which then go to pandas)."""
+    arr = pa.array(text.astype("string[pyarrow]").array)
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+    try:
+        values = pc.cast(arr, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(text, errors="coerce").astype(float)
+    return pd.Series(np.asarray(values.fill_null(np.nan), dtype=float), index=text.index, name=text.name)
 
 
 def _problems(source: str, mask: pd.Series, column: str, values: pd.Series, reason) -> pd.DataFrame:
@@ -165,17 +213,20 @@ def validate(raw: RawTable, cfg: ScoringConfig) -> SurveyData:
         col = frame[name]
         text = _text(col)
         is_missing = text.isna() | (text == "") | text.isin(missing_text)
-        number = pd.to_numeric(text.where(~is_missing), errors="coerce").astype(float)
+        number = _numbers(text.where(~is_missing))
         is_missing |= number.isin(missing_numbers)
         number = number.where(~is_missing)
         not_number = ~is_missing & number.isna()
-        outside = ~is_missing & ~not_number & ((number < spec.low) | (number > spec.high))
-        fractional = ~is_missing & ~not_number & ~outside & (number != np.round(number))
+        nonfinite = (~is_missing & np.isinf(number)) | _nan_text(text, not_number)
+        not_number &= ~nonfinite
+        outside = ~is_missing & ~not_number & ~nonfinite & ((number < spec.low) | (number > spec.high))
+        fractional = ~is_missing & ~not_number & ~nonfinite & ~outside & (number != np.round(number))
         reason = pd.Series("", index=frame.index, dtype="string")
-        reason[not_number] = f"not a number on the {spec.low}-{spec.high} scale"
-        reason[outside] = number[outside].map("{:g}".format).astype("string") + f" is outside the scale {spec.low}-{spec.high}"
-        reason[fractional] = number[fractional].map("{:g}".format).astype("string") + f" is not a point of the scale {spec.low}-{spec.high}"
-        bad = not_number | outside | fractional
+        reason.loc[_mask(not_number)] = f"not a number on the {spec.low}-{spec.high} scale"
+        reason.loc[_mask(nonfinite)] = f"{NOT_FINITE}, not a point of the {spec.low}-{spec.high} scale"
+        reason.loc[_mask(outside)] = number[outside].map("{:g}".format).astype("string") + f" is outside the scale {spec.low}-{spec.high}"
+        reason.loc[_mask(fractional)] = number[fractional].map("{:g}".format).astype("string") + f" is not a point of the scale {spec.low}-{spec.high}"
+        bad = not_number | nonfinite | outside | fractional
         if bad.any():
             target = problems if cfg.on_invalid == "reject" else blanked
             target.append(_problems(source, bad, name, col, reason))
@@ -201,34 +252,45 @@ def validate(raw: RawTable, cfg: ScoringConfig) -> SurveyData:
                 problems.append(_problems(source, empty, name, frame[name], "missing design value (stratum or PSU)"))
 
     for name in cfg.fpc:
-        value = pd.to_numeric(_text(frame[name]), errors="coerce").astype(float)
-        bad = value.isna() | (value <= 0)
+        text = _text(frame[name])
+        value = _numbers(text)
+        reason = pd.Series("", index=frame.index, dtype="string")
+        reason.loc[_mask(value.isna() | (value <= 0))] = "missing or non-positive fpc"
+        reason.loc[_mask(np.isinf(value) | _nan_text(text, value.isna()))] = f"fpc is {NOT_FINITE}"
+        bad = reason != ""
         if bad.any():
-            problems.append(_problems(source, bad, name, frame[name], "missing or non-positive fpc"))
+            problems.append(_problems(source, bad, name, frame[name], reason))
         out[name] = value
 
     if cfg.weights is not None:
         text = _text(frame[cfg.weights])
-        weight = pd.to_numeric(text, errors="coerce").astype(float)
+        weight = _numbers(text)
         empty = text.isna() | (text == "")
         reason = pd.Series("", index=frame.index, dtype="string")
-        reason[~empty & weight.isna()] = "weight is not a number"
-        reason[empty] = "missing weight"
-        reason[weight <= 0] = "zero or negative weight"
+        reason.loc[_mask(~empty & weight.isna())] = "weight is not a number"
+        reason.loc[_mask(empty)] = "missing weight"
+        reason.loc[_mask(weight <= 0)] = "zero or negative weight"
+        reason.loc[_mask(np.isinf(weight) | _nan_text(text, weight.isna() & ~empty))] = f"weight is {NOT_FINITE}"
         bad = reason != ""
         if bad.any():
             problems.append(_problems(source, bad, cfg.weights, frame[cfg.weights], reason))
         out[cfg.weights] = weight
 
+    notes = list(raw.notes)
     if cfg.period_column is not None:
-        text = _text(frame[cfg.period_column])
-        when = pd.to_datetime(text, errors="coerce", format="mixed")
-        bad = when.isna()
+        column = cfg.period_column
+        how = (f"set period: {{column: {column}, format: MDY}} (or DMY, or a strptime format such as "
+               f"'%m/%d/%Y %H:%M') in the configuration")
+        dates = parse_datetimes(frame[column], column, cfg.period_format, how_to_set=how)
+        reason = dates.reason.copy()
+        reason.loc[_mask(dates.missing)] = "missing date/time"
+        if cfg.period_format is not None:
+            reason.loc[_mask(dates.invalid)] = reason[dates.invalid] + " (period.format)"
+        bad = dates.missing | dates.invalid
         if bad.any():
-            reason = pd.Series("not a date/time", index=frame.index, dtype="string")
-            reason[text.isna() | (text == "")] = "missing date/time"
-            problems.append(_problems(source, bad, cfg.period_column, frame[cfg.period_column], reason))
-        out[cfg.period_column] = when
+            problems.append(_problems(source, bad, column, frame[column], reason))
+        out[column] = dates.values
+        notes += dates.notes
 
     if cfg.id is not None:
         ids = _text(frame[cfg.id])
@@ -272,7 +334,8 @@ def validate(raw: RawTable, cfg: ScoringConfig) -> SurveyData:
         source=source,
         encoding=raw.encoding,
         delimiter=raw.delimiter,
-        notes=list(raw.notes),
+        notes=notes,
+        empty_rows=list(raw.empty_rows),
     )
     assert result.rows_read == raw.rows_read, "row accounting broken: every input row must be kept or rejected"
     return result
