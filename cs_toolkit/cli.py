@@ -4,7 +4,13 @@
     cs-toolkit survey score FILE --config CFG --out OUT.{csv,xlsx}
     cs-toolkit survey validate FILE --config CFG [--rejected REJECTED.csv]
     cs-toolkit survey crosstab FILE --config CFG --row COL --col COL --out OUT.xlsx
-    cs-toolkit complaints train DATA --text COL --label COL [--multi-label --label-sep "|"] --model MODEL
+    cs-toolkit complaints train DATA --text COL --label COL [--multi-label --label-sep "|"] --model MODEL [--register]
+    cs-toolkit complaints train --from-store [--label COL]     retrain on the reviewed labels; registry promotes
+    cs-toolkit complaints review export [--period 2026-11 | --predictions FILE] [--out QUEUE.xlsx]
+    cs-toolkit complaints review import QUEUE.xlsx           corrections into the store's labelled set
+    cs-toolkit complaints models list|promote ID|rollback    the model registry (<root>/models)
+    cs-toolkit forum check [--days 2]                        alert on post volume spikes and P1 posts (舆情)
+    cs-toolkit forum report [--period 2026-11] [--out F.xlsx]   the monthly forum tables
     cs-toolkit complaints predict INPUT --text COL --out OUT.csv (--model MODEL | --taxonomy default|FILE)
     cs-toolkit complaints evaluate DATA --text COL --label COL --model MODEL
     cs-toolkit ingest [--inbox DIR] [--store URL] [--survey-config CFG]
@@ -102,11 +108,43 @@ def _labels(series, multi_label: bool, sep: str):
     return [str(v).strip() for v in series]
 
 
+def _label_counts(labels, multi_label: bool) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for y in labels:
+        for lab in (y if multi_label else [y]):
+            counts[lab] = counts.get(lab, 0) + 1
+    return counts
+
+
+def _registry(args):
+    from cs_toolkit.complaints.registry import ModelRegistry
+
+    return ModelRegistry.for_root(_settings(args).root)
+
+
+def _register(args, model, texts, labels, taxonomy_version, counts, source: str) -> None:
+    entry = _registry(args).register(model, texts, labels, cv=args.cv, promote="never" if args.no_promote else "auto",
+                                     taxonomy_version=taxonomy_version, label_sep=args.label_sep, source=source,
+                                     metrics={"label_counts": counts})
+    cv = entry.evaluation["cross_validation"]
+    print(f"registered model {entry.id}: cross-validated macro-F1 {cv['macro_f1']:.3f}, micro-F1 "
+          f"{cv['micro_f1']:.3f} ({cv['folds']} folds)")
+    print(("promoted: " if entry.promoted else "not promoted: ") + entry.reason)
+
+
 def cmd_complaints_train(args) -> int:
     from cs_toolkit.complaints import ComplaintClassifier, load_taxonomy, save_model
     from cs_toolkit.complaints.persist import fingerprint
     from cs_toolkit.complaints.text import normalize
 
+    if args.from_store:
+        return _train_from_store(args)
+    if not args.data or not args.text or not args.label:
+        raise ConfigError("give a labelled file with DATA --text COL --label COL, or train on the store's labelled "
+                          "complaints with --from-store")
+    if not args.model and not args.register:
+        raise ConfigError("give --model MODEL (the file to write) and/or --register (keep the model in the "
+                          "project's model registry)")
     table = _complaint_table(args.data, args.text, args.label)
     frame = table.frame
     has_label = frame[args.label].fillna("").astype(str).str.strip() != ""
@@ -120,19 +158,149 @@ def cmd_complaints_train(args) -> int:
     model = ComplaintClassifier(multi_label=args.multi_label, use_jieba=args.jieba,
                                 review_precision=args.review_precision).fit(texts, labels)
     taxonomy_version = load_taxonomy(args.taxonomy).version if args.taxonomy else None
-    counts = {}
-    for y in labels:
-        for lab in (y if args.multi_label else [y]):
-            counts[lab] = counts.get(lab, 0) + 1
+    counts = _label_counts(labels, args.multi_label)
     rare = sorted(k for k, v in counts.items() if v < 3)
-    path = save_model(model, args.model, taxonomy_version=taxonomy_version,
-                      training_fingerprint=fingerprint(texts, labels), training_rows=len(texts),
-                      metrics={"label_counts": counts}, label_sep=args.label_sep)
+    path = None
+    if args.model:
+        path = save_model(model, args.model, taxonomy_version=taxonomy_version,
+                          training_fingerprint=fingerprint(texts, labels), training_rows=len(texts),
+                          metrics={"label_counts": counts}, label_sep=args.label_sep)
     print(f"{len(model.classes_)} categories; review threshold {model.review_threshold_:.3f} "
           f"(out-of-fold precision {model.oof_precision_:.3f} on {100 * model.oof_coverage_:.0f}% of texts)")
     if rare:
         print(f"categories with fewer than 3 examples (expect little from them): {rare}")
-    print(f"model written to {path}")
+    if path is not None:
+        print(f"model written to {path}")
+    if args.register:
+        _register(args, model, texts, labels, taxonomy_version, counts, source=Path(args.data).name)
+    return 0
+
+
+def _train_from_store(args) -> int:
+    from cs_toolkit.complaints import ComplaintClassifier, load_taxonomy, save_model
+    from cs_toolkit.complaints.persist import fingerprint
+    from cs_toolkit.complaints.review import labelled_set
+    from cs_toolkit.store import Store
+
+    if args.data:
+        raise ConfigError("--from-store trains on the store's labelled complaints: give no DATA file")
+    settings = _settings(args)
+    store = Store(settings.store_url)
+    found = labelled_set(store, text=args.text or "text", label_column=args.label)
+    for note in found.notes:
+        print(note)
+    texts, labels = found.texts, found.labels(args.multi_label, args.label_sep)
+    if not texts:
+        raise ConfigError(f"{store}: no labelled complaints to train on; import a reviewed queue "
+                          f"(cs-toolkit complaints review import FILE) or name a label column with --label")
+    model = ComplaintClassifier(multi_label=args.multi_label, use_jieba=args.jieba,
+                                review_precision=args.review_precision).fit(texts, labels)
+    taxonomy_version = load_taxonomy(args.taxonomy).version if args.taxonomy else None
+    counts = _label_counts(labels, args.multi_label)
+    print(f"{len(model.classes_)} categories from {len(texts)} labelled complaints")
+    if args.model:
+        path = save_model(model, args.model, taxonomy_version=taxonomy_version,
+                          training_fingerprint=fingerprint(texts, labels), training_rows=len(texts),
+                          metrics={"label_counts": counts}, label_sep=args.label_sep)
+        print(f"model written to {path}")
+    _register(args, model, texts, labels, taxonomy_version, counts, source="store")
+    return 0
+
+
+def _review_model(args, settings):
+    """The model a review queue is made with: --model, else the settings' model, else the registry's current
+    one; None means the taxonomy's rules."""
+    from cs_toolkit.complaints import load_model
+    from cs_toolkit.complaints.registry import current_model_path
+
+    path = args.model_file or settings.model or current_model_path(settings.root)
+    if path is None:
+        return None, None
+    model, card = load_model(path)
+    return model, (card.get("metrics") or {}).get("registry_id") or str(path)
+
+
+def cmd_complaints_review_export(args) -> int:
+    import datetime as dt
+
+    from cs_toolkit.complaints import load_taxonomy
+    from cs_toolkit.complaints.review import (
+        allowed_categories,
+        queue_from_predictions,
+        queue_from_store,
+        write_review_workbook,
+    )
+
+    settings = _settings(args)
+    taxonomy = load_taxonomy(args.taxonomy or "default")
+    model, model_name = _review_model(args, settings)
+    if args.predictions:
+        queue = queue_from_predictions(args.predictions, text=args.text, id_column=args.id, taxonomy=taxonomy,
+                                       language=settings.language, limit=args.limit)
+        origin, label = f"predictions file {args.predictions}", Path(args.predictions).stem
+    else:
+        from cs_toolkit.periods import parse_period
+        from cs_toolkit.store import Store
+
+        period = parse_period(args.period, "month") if args.period else None
+        store = Store(settings.store_url)
+        queue = queue_from_store(store, period, model=model, taxonomy=taxonomy, text=args.text,
+                                 label_column=args.label, language=settings.language,
+                                 sla_hours=settings.sla_hours, limit=args.limit)
+        origin, label = f"store {store} ({period.label if period else 'all complaints'})", \
+            (period.label if period else "all")
+    out = Path(args.out) if args.out else settings.restricted / "review" / f"complaints_review_{label}.xlsx"
+    categories = allowed_categories(taxonomy, getattr(model, "classes_", None), settings.language)
+    about = {"source": origin, "model": model_name or f"taxonomy rules ({taxonomy.version})",
+             "taxonomy_version": taxonomy.version, "rows": len(queue),
+             "written": dt.datetime.now().isoformat(timespec="seconds")}
+    write_review_workbook(queue, out, categories=categories, about=about, language=settings.language)
+    pinned = int((queue["escalation_level"] == "P1").sum()) if "escalation_level" in queue else 0
+    print(f"{len(queue)} complaints to review ({pinned} safety cases first, then the smallest margins) from {origin}")
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_complaints_review_import(args) -> int:
+    from cs_toolkit.complaints import load_taxonomy
+    from cs_toolkit.complaints.review import allowed_categories, import_review
+    from cs_toolkit.store import Store
+
+    settings = _settings(args)
+    taxonomy = load_taxonomy(args.taxonomy or "default")
+    model, model_name = _review_model(args, settings)
+    allowed = allowed_categories(taxonomy, getattr(model, "classes_", None), settings.language)
+    store = Store(settings.store_url)
+    result = import_review(store, args.file, allowed=allowed, who=args.who, text=args.text,
+                           multi_label=args.multi_label, label_sep=args.label_sep)
+    print(result.summary())
+    if len(result.refused):
+        print("refused rows (nothing of them was imported; fix them and import the file again):")
+        print(result.refused.to_string(index=False, max_rows=50, max_colwidth=120))
+        target = Path(args.file).with_name(Path(args.file).stem + "_refused_rows.csv")
+        result.refused.to_csv(target, index=False, encoding="utf-8-sig")
+        print(f"refused rows and reasons: {target}")
+    if len(result.accepted):
+        print("retrain with: cs-toolkit complaints train --from-store")
+    return 1 if len(result.refused) else 0
+
+
+def cmd_complaints_models(args) -> int:
+    import pandas as pd
+
+    registry = _registry(args)
+    if args.models_command == "list":
+        table = registry.list()
+        if table.empty:
+            print(f"{registry.folder}: no models yet (cs-toolkit complaints train --from-store, or train --register)")
+            return 0
+        with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 40):
+            print(table.drop(columns=["source"]).round(3).to_string(index=False))
+        print(f"current model file: {registry.current_path()}")
+    elif args.models_command == "promote":
+        print(registry.promote(args.id, force=args.force))
+    else:
+        print(registry.rollback())
     return 0
 
 
@@ -211,7 +379,7 @@ def cmd_ingest(args) -> int:
     store = Store(settings.store_url)
     summary = store.ingest(settings.inbox, settings.survey_config)
     if not summary.files:
-        print(f"{settings.inbox}: no exports waiting in surveys/ or complaints/")
+        print(f"{settings.inbox}: no exports waiting in surveys/, complaints/ or posts/")
     for f in summary.files:
         print(f"{f['kind']:>10} {f['file']}: {f['status']}; read {f['rows_read']}, kept {f['kept']}, rejected "
               f"{f['rejected']}, added {f['added']}, replaced {f['replaced']}"
@@ -358,13 +526,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     complaints = sub.add_parser("complaints", help="categorise complaints (train, predict, evaluate)")
     csub = complaints.add_subparsers(dest="complaints_command", required=True)
-    train = csub.add_parser("train", help="train a categoriser on labelled complaints")
-    train.add_argument("data")
-    train.add_argument("--text", required=True)
-    train.add_argument("--label", required=True)
+    train = csub.add_parser("train", help="train a categoriser on labelled complaints (a file, or the store)")
+    train.add_argument("data", nargs="?", help="labelled complaints (CSV/XLSX...); omit with --from-store")
+    train.add_argument("--text", help="text column (with --from-store: default text)")
+    train.add_argument("--label", help="label column (with --from-store: an optional column of the complaints "
+                                       "table whose labels the reviewed ones override)")
     train.add_argument("--multi-label", action="store_true")
     train.add_argument("--label-sep", default="|")
-    train.add_argument("--model", required=True, help="model file to write")
+    train.add_argument("--model", help="model file to write")
+    train.add_argument("--from-store", action="store_true",
+                       help="train on the store's complaints joined with their reviewed labels; the model goes to "
+                            "the registry and is promoted when it is not worse than the current one")
+    train.add_argument("--register", action="store_true", help="keep the model in the project's registry too")
+    train.add_argument("--no-promote", action="store_true", help="keep the model in the registry without promoting it")
+    train.add_argument("--cv", type=int, default=5, help="folds of the registry's cross-validation (default 5)")
+    where(train, "store")
     train.add_argument("--jieba", action="store_true", help="add jieba words for Chinese (slower to predict)")
     train.add_argument("--taxonomy", help="taxonomy whose version the labels follow (default|FILE)")
     train.add_argument("--review-precision", type=float, default=0.9)
@@ -387,7 +563,132 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", required=True)
     evaluate.add_argument("--label-sep")
     evaluate.set_defaults(func=cmd_complaints_evaluate)
+
+    review = csub.add_parser("review", help="the review queue: export it to Excel, import the corrections")
+    rvsub = review.add_subparsers(dest="review_command", required=True)
+    rexport = rvsub.add_parser("export", help="write the review queue (most valuable to the model first) as .xlsx")
+    rexport.add_argument("--period", help="month of the complaints to review (2026-11); default: all in the store")
+    rexport.add_argument("--predictions", help="a predictions file of `complaints predict` instead of the store")
+    rexport.add_argument("--out", help="workbook to write (default: RESTRICTED/review/complaints_review_PERIOD.xlsx)")
+    rexport.add_argument("--text", default="text", help="text column (default text)")
+    rexport.add_argument("--id", default="complaint_id", help="id column of a predictions file")
+    rexport.add_argument("--label", help="a column of the complaints table with labels (rows whose label "
+                                         "disagrees with the model join the queue)")
+    rexport.add_argument("--limit", type=int, default=500, help="at most this many rows (default 500)")
+    rexport.add_argument("--model", dest="model_file", help="model file (default: the settings' model, else the "
+                                                             "registry's current model, else the taxonomy's rules)")
+    rexport.add_argument("--taxonomy", help="default or a taxonomy YAML (the categories to choose from)")
+    where(rexport, "store")
+    rexport.set_defaults(func=cmd_complaints_review_export)
+    rimport = rvsub.add_parser("import", help="read a reviewed queue into the store's labelled set")
+    rimport.add_argument("file", help="the reviewed .xlsx")
+    rimport.add_argument("--who", help="reviewer recorded where the sheet names none (default: your user name)")
+    rimport.add_argument("--text", default="text")
+    rimport.add_argument("--multi-label", action="store_true")
+    rimport.add_argument("--label-sep", default="|")
+    rimport.add_argument("--model", dest="model_file", help="model whose categories are also accepted")
+    rimport.add_argument("--taxonomy", help="default or a taxonomy YAML (the categories accepted)")
+    where(rimport, "store")
+    rimport.set_defaults(func=cmd_complaints_review_import)
+
+    models = csub.add_parser("models", help="the model registry: list, promote, rollback")
+    msub = models.add_subparsers(dest="models_command", required=True)
+    mlist = msub.add_parser("list", help="every kept model with its evaluation and status")
+    where(mlist)
+    mlist.set_defaults(func=cmd_complaints_models)
+    mpromote = msub.add_parser("promote", help="make a kept model the current one")
+    mpromote.add_argument("id")
+    mpromote.add_argument("--force", action="store_true", help="promote a model the comparison refused")
+    where(mpromote)
+    mpromote.set_defaults(func=cmd_complaints_models)
+    mrollback = msub.add_parser("rollback", help="return to the model that was current before")
+    where(mrollback)
+    mrollback.set_defaults(func=cmd_complaints_models)
+
+    forum = sub.add_parser("forum", help="forum and web monitoring (舆情): alerts and the monthly tables")
+    fsub = forum.add_subparsers(dest="forum_command", required=True)
+
+    def forum_common(p):
+        p.add_argument("--aliases", help="YAML file: project id -> other names (adds to the settings' project_aliases)")
+        p.add_argument("--rule", choices=["poisson", "ewma"], default="poisson",
+                       help="spike rule (default poisson: EWMA baseline, Poisson upper limit)")
+        where(p, "store", "model")
+
+    fcheck = fsub.add_parser("check", help="alert on spikes and P1 posts of the last days (each alert sent once)")
+    fcheck.add_argument("--days", type=int, default=2, help="days looked at (default 2)")
+    fcheck.add_argument("--now", help="the time to check at (default now)")
+    forum_common(fcheck)
+    fcheck.set_defaults(func=cmd_forum_check)
+    freport = fsub.add_parser("report", help="the monthly forum tables as an Excel workbook")
+    freport.add_argument("--period", help="month (2026-11); default: the last complete month")
+    freport.add_argument("--out", help="workbook to write (default: REPORTS/forum/forum_PERIOD.xlsx)")
+    forum_common(freport)
+    freport.set_defaults(func=cmd_forum_report)
     return parser
+
+
+def _forum_setup(args):
+    """Settings, project names, aliases (settings' project_aliases, or --aliases FILE) and the categoriser."""
+    from cs_toolkit.complaints import load_model
+    from cs_toolkit.complaints.registry import current_model_path
+    from cs_toolkit.yaml_files import load_yaml
+
+    settings = _settings(args)
+    aliases = dict(getattr(settings, "project_aliases", None) or {})
+    if args.aliases:
+        raw = load_yaml(args.aliases, "project aliases")
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{args.aliases}: project aliases must map project ids to lists of names")
+        aliases.update({str(k): ([v] if isinstance(v, str) else list(v or [])) for k, v in raw.items()})
+    if not settings.projects and not aliases:
+        raise ConfigError("no project names to look for in posts: set [projects] (and [project_aliases]) in "
+                          "cs_toolkit.toml, or pass --aliases FILE")
+    path = settings.model or current_model_path(settings.root)
+    model = load_model(path)[0] if path else None
+    return settings, aliases, model
+
+
+def cmd_forum_check(args) -> int:
+    from cs_toolkit.forum.alerts import check_forum
+    from cs_toolkit.store import Store
+
+    settings, aliases, model = _forum_setup(args)
+    store = Store(settings.store_url)
+    alerts, status = check_forum(store, projects=settings.projects, aliases=aliases, urls=settings.notify,
+                                 model=model, days=args.days, now=args.now, language=settings.language,
+                                 rule=args.rule)
+    if not alerts:
+        print(f"no spikes and no P1 posts in the last {args.days} day(s)")
+    for alert, st in zip(alerts, status["status"], strict=True):
+        print(f"[{st}] {alert.title}")
+    if not settings.notify and alerts:
+        print("no notification targets (notify in cs_toolkit.toml): nothing was sent")
+    return 0
+
+
+def cmd_forum_report(args) -> int:
+    from cs_toolkit.forum.monthly import BASELINE_DAYS, monthly_forum
+    from cs_toolkit.periods import last_complete, parse_period
+    from cs_toolkit.reports.excel import write_workbook
+    from cs_toolkit.store import Store
+
+    settings, aliases, model = _forum_setup(args)
+    period = parse_period(args.period, "month") if args.period else last_complete("month", settings.timezone)
+    store = Store(settings.store_url)
+    import pandas as pd
+
+    posts = store.read("posts", period=(period.start - pd.Timedelta(days=BASELINE_DAYS), period.end))
+    month = monthly_forum(posts, period, projects=settings.projects, aliases=aliases, model=model,
+                          language=settings.language, rule=args.rule)
+    out = Path(args.out) if args.out else settings.reports / "forum" / f"forum_{period.label}.xlsx"
+    write_workbook(out, month.tables())
+    s = month.summary
+    print(f"{period.label}: {s['posts']} posts, {s['about_projects']} about the projects, {s['negative']} negative "
+          f"({100 * s['negative_share']:.0f}%), {s['p1']} P1, {s['spikes']} spike day(s)")
+    for note in month.notes:
+        print(f"  note: {note}")
+    print(f"wrote {out}")
+    return 0
 
 
 def _redacted(exc: BaseException) -> str:

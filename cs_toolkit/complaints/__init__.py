@@ -2,8 +2,9 @@
 
 ``load_taxonomy`` and ``RuleCategorizer`` (cold start), ``ComplaintClassifier`` (learned), ``categorise``
 (a whole table with review and escalation flags), ``save_model``/``load_model`` (skops + model card),
-``flag_escalations``, ``find_incidents`` (群诉), ``discover_topics``, ``SimilarCases`` (案例库) and the
-evaluation helpers.
+``flag_escalations``, ``find_incidents`` (群诉), ``discover_topics``, ``SimilarCases`` (案例库), the
+evaluation helpers, the review loop (``review_queue``, ``write_review_workbook``, ``import_review``,
+``labelled_set``) and the model registry (``ModelRegistry``, ``current_model_path``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ _EXPORTS = {
     "Taxonomy": "taxonomy",
     "load_taxonomy": "taxonomy",
     "discover_topics": "topics",
+    "ModelRegistry": "registry",
+    "current_model_path": "registry",
+    "allowed_categories": "review",
+    "import_review": "review",
+    "labelled_set": "review",
+    "review_queue": "review",
+    "write_review_workbook": "review",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -1,5 +1,6 @@
 """Seeded demo data made by the project's own generators: surveys with known population values,
-complaint logs with true labels, and a whole demo inbox of exports for the main job.
+complaint logs with true labels, forum and web posts with a spike and a safety post, and a whole demo inbox
+of exports for the main job.
 
 Examples
 --------
@@ -11,6 +12,7 @@ Examples
 from cs_toolkit.demo.complaints import make_complaints
 from cs_toolkit.demo.inbox import write_demo_inbox, write_demo_settings
 from cs_toolkit.demo.places import CHANNELS, PROJECTS, TOUCHPOINTS
+from cs_toolkit.demo.posts import PROJECT_ALIASES, make_posts, write_demo_posts
 from cs_toolkit.demo.survey import (
     ZH_COLUMNS,
     DemoSurvey,
@@ -23,6 +25,6 @@ from cs_toolkit.demo.survey import (
     population_truth,
 )
 
-__all__ = ["CHANNELS", "PROJECTS", "TOUCHPOINTS", "ZH_COLUMNS", "DemoSurvey", "add_export_noise", "demo_config",
-           "draw_sample", "make_complaints", "make_large_survey", "make_population", "make_survey",
-           "population_truth", "write_demo_inbox", "write_demo_settings"]
+__all__ = ["CHANNELS", "PROJECTS", "PROJECT_ALIASES", "TOUCHPOINTS", "ZH_COLUMNS", "DemoSurvey", "add_export_noise",
+           "demo_config", "draw_sample", "make_complaints", "make_large_survey", "make_population", "make_posts",
+           "make_survey", "population_truth", "write_demo_inbox", "write_demo_posts", "write_demo_settings"]

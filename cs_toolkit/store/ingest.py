@@ -1,6 +1,7 @@
 """Ingest an inbox of exports into the store, file by file, losing nothing.
 
-For every file in ``inbox/surveys`` and ``inbox/complaints``: read and validate it, then in ONE write
+For every file in ``inbox/surveys``, ``inbox/complaints`` and ``inbox/posts`` (forum and web posts, see
+:mod:`cs_toolkit.forum`): read and validate it, then in ONE write
 transaction upsert its good rows, store its rejected rows with their reasons and record the file in
 ``ingests`` (name, sha256, rows read/kept/rejected/added/replaced, time, status). Only after the commit
 does the file move to ``processed/``. A file that fails for any reason is recorded, moves to
@@ -29,7 +30,7 @@ from cs_toolkit.store.store import INGESTS, REJECTED, Store
 
 log = logging.getLogger(__name__)
 
-KINDS = ("surveys", "complaints")
+KINDS = ("surveys", "complaints", "posts")
 ROW_KEY = "_row_key"
 SOURCE_COLUMNS = ["_source_file", "_source_sha256", "_source_row", "_ingested_at"]
 _PROBLEM_COLUMNS = ["file", "row", "column", "value", "reason"]
@@ -79,8 +80,9 @@ def ingest_inbox(store: Store, inbox: str | Path, survey_config, progress: bool 
     ----------
     store : Store
     inbox : path
-        Folder with ``surveys/`` and ``complaints/`` subfolders.
+        Folder with ``surveys/``, ``complaints/`` and ``posts/`` subfolders.
     survey_config : ScoringConfig, dict or path of the survey's YAML configuration
+        Only read when there are survey exports waiting.
     progress : bool, optional
         Show a progress bar (default: when the terminal is interactive).
 
@@ -91,9 +93,10 @@ def ingest_inbox(store: Store, inbox: str | Path, survey_config, progress: bool 
     from cs_toolkit.survey.reader import as_config
 
     inbox = Path(inbox)
-    cfg = as_config(survey_config)
+    files = inbox_files(inbox)
+    cfg = as_config(survey_config) if any(kind == "surveys" for kind, _ in files) else None
     summary = IngestSummary()
-    for kind, path in track(inbox_files(inbox), "ingest", enabled=progress):
+    for kind, path in track(files, "ingest", enabled=progress):
         record = ingest_file(store, inbox, kind, path, cfg)
         if record is not None:
             summary.files.append(record)
@@ -154,6 +157,12 @@ def _read(kind: str, path: Path, cfg, sha: str, now) -> tuple[pd.DataFrame, pd.D
         survey = read_survey(path, cfg)
         good, problems, rows_read = survey.data, survey.rejected, survey.rows_read
         key, time_column = cfg.id, cfg.period_column
+    elif kind == "posts":
+        from cs_toolkit.forum.reader import KEY, TIME, read_posts
+
+        posts = read_posts(path)
+        good, problems, rows_read = posts.data, posts.rejected, posts.rows_read
+        key, time_column = KEY, TIME
     else:
         from cs_toolkit.complaints.reader import read_complaint_log
 
