@@ -51,7 +51,8 @@ class Settings(BaseSettings):
     survey_config : Path
         The survey's scoring configuration (YAML); default ``survey_config.yaml``.
     model : Path or None
-        A trained complaint model file; None categorises with the default taxonomy's rules.
+        A trained complaint model file; default: the registry's current model (``models/current.model``)
+        when there is one, else the default taxonomy's rules.
     timezone : str
         IANA timezone of schedules and of "last complete week/month" (default Asia/Shanghai).
     language : {"zh", "en"}
@@ -68,6 +69,9 @@ class Settings(BaseSettings):
         ``nps``, ``csat_top2``, ``sla_rate``, ``closure_rate``, ``reopen_rate`` (lower is better).
     projects : dict
         Display names of project ids (``{"P01": "翠湖苑"}``); reports show the names.
+    project_aliases : dict
+        Other names a project goes by online (``{"P01": ["翠湖", "Emerald Lake Garden"]}``): forum
+        monitoring finds posts about a project by its name and these.
     notify : list of str
         Where to announce published and failed reports: apprise URLs (WeCom, DingTalk, e-mail, ...).
     pdf : bool
@@ -96,6 +100,7 @@ class Settings(BaseSettings):
     targets: dict[str, float] = {"nps": 20.0, "csat_top2": 80.0, "sla_rate": 90.0, "closure_rate": 85.0,
                                  "reopen_rate": 5.0}
     projects: dict[str, str] = {}
+    project_aliases: dict[str, list[str]] = {}
     notify: list[str] = []
     pdf: bool = False
 
@@ -132,6 +137,9 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if value is not None and not value.expanduser().is_absolute():
                 object.__setattr__(self, name, root / value)
+        current = root / "models" / "current.model"  # promoted by `cs-toolkit complaints models promote`
+        if self.model is None and current.is_file():
+            object.__setattr__(self, "model", current)
 
     @property
     def store_url(self) -> str:

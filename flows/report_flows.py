@@ -56,6 +56,21 @@ def ingest_flow(root: str | None = None, inbox: str | None = None, store: str | 
     return files
 
 
+@flow(name="forum-check", flow_run_name="forum-check")
+def forum_check_flow(root: str | None = None, store: str | None = None) -> int:
+    """Alert (settings' ``notify``) on forum volume spikes and P1 safety posts of the last two days, once each."""
+    from cs_toolkit.forum.alerts import check_forum
+
+    settings = load_settings(root=root, store=store)
+    store_ = Store(settings.store_url)
+    if "posts" not in store_.tables():
+        return 0
+    alerts, _ = check_forum(store_, projects=settings.projects, aliases=settings.project_aliases,
+                            urls=settings.notify, language=settings.language)
+    get_run_logger().info("%d forum alert(s)", len(alerts))
+    return len(alerts)
+
+
 def _run_name(report: str):
     def name() -> str:
         params = flow_run.parameters

@@ -9,6 +9,7 @@ import yaml
 
 from cs_toolkit.demo.complaints import make_complaints
 from cs_toolkit.demo.places import PROJECTS
+from cs_toolkit.demo.posts import PROJECT_ALIASES, write_demo_posts
 from cs_toolkit.demo.survey import add_export_noise, make_survey
 
 
@@ -22,8 +23,8 @@ def write_demo_inbox(inbox: str | Path, survey_config: str | Path, seed: int = 0
     >>> import tempfile, pathlib
     >>> root = pathlib.Path(tempfile.mkdtemp())
     >>> inbox = write_demo_inbox(root / "inbox", root / "survey.yaml")
-    >>> sorted(p.name for p in inbox.rglob("*.csv"))
-    ['complaint_log.csv', 'survey_export.csv']
+    >>> sorted(p.name for p in inbox.rglob("*.csv"))[:2]
+    ['complaint_log.csv', 'posts_export.csv']
     """
     inbox = Path(inbox)
     (inbox / "surveys").mkdir(parents=True, exist_ok=True)
@@ -37,6 +38,7 @@ def write_demo_inbox(inbox: str | Path, survey_config: str | Path, seed: int = 0
     log = make_complaints(3000, seed=seed, start="2026-09-01", weeks=13)
     truth = ["category", "request_type", "dangerous", "threat", "incident_true"]
     log.drop(columns=truth).to_csv(inbox / "complaints" / "complaint_log.csv", index=False, encoding="utf-8-sig")
+    write_demo_posts(inbox, seed=seed)  # forum and web posts (舆情), in inbox/posts/
     return inbox
 
 
@@ -49,6 +51,9 @@ def write_demo_settings(root: str | Path) -> Path:
                  "nps = 20", "csat_top2 = 80", "sla_rate = 90", "closure_rate = 85", "reopen_rate = 5",
                  "", "[projects]  # display names of project ids"]
         lines += [f'{pid} = "{zh}"' for pid, zh, _ in PROJECTS]
+        lines += ["", "[project_aliases]  # other names a project goes by online (forum monitoring)"]
+        lines += [f"{pid} = [{', '.join(repr(a).replace(chr(39), chr(34)) for a in PROJECT_ALIASES[pid])}]"
+                  for pid, _, _ in PROJECTS if pid in PROJECT_ALIASES]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -141,3 +141,46 @@ def inspection(content: MonthlyContent, page: ReportBuilder) -> list:
                              {"responsible": ("responsible", "text"), "count": ("count", "int"),
                               "sla_rate": ("sla_rate", "percent"), "closure_rate": ("closure_rate", "percent"),
                               "reopen_rate": ("reopen_rate", "percent"), "top_category": ("top_category", "text")})]
+
+
+def forum(page: ReportBuilder, month) -> list:
+    """The forum and web monitoring section (舆情) from :func:`cs_toolkit.forum.monthly_forum`."""
+    out = [Markdown(f"## {page.t('forum')}")]
+    if month is None or not month.summary.get("posts"):
+        return [*out, page.note(page.t("no_posts"))]
+    lang = page.language
+    out.append(page.note(page.t("forum_intro").replace("{rule}", month.rule)))
+    summary = month.summary
+    out.append(page.cards([
+        Card(page.t("forum_posts"), i18n.count(summary.get("about_projects", 0), lang)),
+        Card(page.t("negative_share"), i18n.percent(100 * summary.get("negative_share", 0.0), lang)),
+        Card(page.t("p1_posts"), i18n.count(summary.get("p1", 0), lang), status="red" if summary.get("p1") else None),
+        Card(page.t("spikes"), i18n.count(summary.get("spikes", 0), lang),
+             status="amber" if summary.get("spikes") else None),
+    ], headline=False))
+    if not month.volume.empty:
+        daily = month.volume.sum(axis=1)
+        labels = [f"{pd.Timestamp(d).month}/{pd.Timestamp(d).day}" for d in daily.index]
+        out.append(page.figure(charts.columns(labels, daily.to_numpy(), page.t("forum_posts"), page.t("posts"),
+                                              highlight_last=False), page.t("alt_forum")))
+    out.append(page.table("forum_by_project", month.by_project,
+                          {"project_name": ("project", "text"), "posts": ("posts", "int"),
+                           "negative_share": ("negative_share", "share"), "p1": ("p1", "int"),
+                           "spike_days": ("spikes", "int")}))
+    if not month.spikes.empty:
+        out.append(Markdown(f"### {page.t('spikes')}"))
+        out.append(page.table("spikes", month.spikes, {"date": ("date", "date"), "project_name": ("project", "text"),
+                                                       "count": ("posts", "int"), "baseline": ("baseline", "number"),
+                                                       "upper_limit": ("upper_limit", "number")}))
+    if not month.p1.empty:
+        out.append(Markdown(f"### {page.t('p1_posts')}"))
+        out.append(page.table("p1_posts", month.p1, {"posted_at": ("created_at", "datetime"),
+                                                     "source": ("source", "text"), "project_name": ("project", "text"),
+                                                     "excerpt": ("excerpt", "text"),
+                                                     "escalation_reason": ("reason", "text")}))
+    if not month.negative.empty:
+        out.append(Markdown(f"### {page.t('negative_posts')}"))
+        out.append(page.table("negative_posts", month.negative.head(10),
+                              {"posted_at": ("created_at", "datetime"), "source": ("source", "text"),
+                               "project_name": ("project", "text"), "excerpt": ("excerpt", "text")}))
+    return out

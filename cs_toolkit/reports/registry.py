@@ -90,7 +90,10 @@ REPORTS: dict[str, ReportSpec] = {
                    ("complaints",), 12, "0 8 1 * *", ("model", "sla_hours")),
     )
 }
-JOBS: tuple[Job, ...] = (Job("ingest-hourly", f"{FLOWS_MODULE}.ingest_flow", "5 * * * *"),)
+JOBS: tuple[Job, ...] = (
+    Job("ingest-hourly", f"{FLOWS_MODULE}.ingest_flow", "5 * * * *"),
+    Job("forum-check-hourly", f"{FLOWS_MODULE}.forum_check_flow", "15 * * * *"),  # 舆情 spikes and P1 posts
+)
 
 
 def get_report(name: str) -> ReportSpec:
