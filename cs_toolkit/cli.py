@@ -325,7 +325,9 @@ def cmd_complaints_predict(args) -> int:
         bad = pd.DataFrame(index=pd.Index(table.malformed["row"], name="row"), columns=out.columns)
         bad["needs_review"] = True
         bad["review_reason"] = ("malformed record: " + table.malformed["reason"]).to_numpy()
+        bad["malformed_record"] = table.malformed["raw"].to_numpy()  # the id is in here, unsplit
         out = pd.concat([out, bad]).sort_index()
+    out.insert(0, "source_row", out.index.to_numpy())  # the Excel row number of every output row
     out_path = Path(args.out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".tmp")

@@ -25,9 +25,19 @@ def title(content: WeeklyContent, page: ReportBuilder, survey: str = "") -> list
     return [page.style(), Markdown(f"# {page.t('weekly_title')} · {period}" + (f"\n\n{survey}" if survey else ""))]
 
 
-def headline(content: WeeklyContent, page: ReportBuilder) -> list:
+def _status(key: str, value: float, targets: dict) -> str | None:
+    """green at or above the target, amber within 5 points (NPS, %) or 0.1 (CSAT) below it, red beyond."""
+    target = targets.get(key)
+    if target is None or value != value:
+        return None
+    margin = 0.1 if key == "csat" else 5.0
+    return "green" if value >= target else "amber" if value >= target - margin else "red"
+
+
+def headline(content: WeeklyContent, page: ReportBuilder, targets: dict | None = None) -> list:
     lang = page.language
     cards = []
+    targets = targets or {}
     for h in content.headlines:
         unit = "%" if h.key == "csat_top2" else ""
         decimals = 2 if h.key == "csat" else 1
@@ -36,7 +46,10 @@ def headline(content: WeeklyContent, page: ReportBuilder) -> list:
             details.append(f"{page.t('ci')} {_fmt(h.ci_low, h.key, lang)} – {_fmt(h.ci_high, h.key, lang)} · n={h.n}")
         details.append(f"{page.t('vs_last')} {i18n.change(h.change_last, h.significant_last, lang, unit, decimals)}")
         details.append(f"{page.t('vs_average')} {i18n.change(h.change_average, h.significant_average, lang, unit, decimals)}")
-        cards.append(Card(page.t(h.key), _fmt(h.estimate, h.key, lang), details))
+        status = _status(h.key, h.estimate, targets)
+        if status is not None:
+            details.append(f"{page.t('target')} {_fmt(targets[h.key], h.key, lang)}")
+        cards.append(Card(page.t(h.key), _fmt(h.estimate, h.key, lang), details, status))
     test = content.test if page.language != "zh" else page.t("test_name")
     intro = page.t("headline_intro").replace("{test}", test or "-")
     return [Markdown(f"## {page.t('headline')}"), page.note(intro), page.cards(cards)]

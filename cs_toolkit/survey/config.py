@@ -35,7 +35,7 @@ from cs_toolkit.yaml_files import load_yaml
 
 _TOP_KEYS = {
     "survey", "id", "items", "missing_codes", "nps", "csat", "ces", "top_box", "composites", "segments",
-    "period", "weights", "design", "invitations", "categorical", "on_invalid",
+    "period", "weights", "design", "invitations", "categorical", "on_invalid", "satisfaction_models",
 }
 _PERIOD_FREQS = {"D": "D", "W": "W-SUN", "M": "M", "Q": "Q", "Y": "Y"}
 
@@ -88,6 +88,7 @@ class ScoringConfig:
     invitations: dict[str, int] | int | None = None
     categorical: dict[str, tuple[str, ...]] = field(default_factory=dict)
     on_invalid: str = "reject"
+    satisfaction_models: dict = field(default_factory=dict)  # name -> ModelSpec (key drivers, CSI/PLS models)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -205,6 +206,7 @@ class ScoringConfig:
             invitations=inv_counts,
             categorical={str(k): tuple(str(x) for x in _as_tuple(v)) for k, v in (raw.get("categorical") or {}).items()},
             on_invalid=on_invalid,
+            satisfaction_models=_model_specs(raw),
         )
 
     # ------------------------------------------------------------------ derived
@@ -260,6 +262,15 @@ def _date_format(value) -> str | None:
         raise ConfigError(f"period.format {value!r} does not give year, month and day (it reads "
                           f"{probe:%Y-%m-%d} as {back:%Y-%m-%d}); use e.g. '%d/%m/%Y' or '%m/%d/%Y %H:%M'")
     return value
+
+
+def _model_specs(raw: dict) -> dict:
+    """Key-driver and CSI model specifications (``satisfaction_models:``), validated where they are read."""
+    if not raw.get("satisfaction_models"):
+        return {}
+    from cs_toolkit.satisfaction.specs import parse_model_specs  # only configurations that declare models pay
+
+    return parse_model_specs({"satisfaction_models": raw["satisfaction_models"]})
 
 
 def _as_tuple(value) -> tuple:
