@@ -82,11 +82,19 @@ def cmd_survey_validate(args) -> int:
 
 
 def cmd_survey_crosstab(args) -> int:
-    from cs_toolkit.survey.crosstab import crosstab
+    from cs_toolkit.survey.scores import design_from_config, prepare
 
     survey = _read(args)
     _print_accounting(survey)
-    ct = crosstab(survey.data, args.row, args.col, weights=survey.config.weights)
+    # letters from design-based tests: weights, strata and clusters as the configuration declares them
+    design = design_from_config(prepare(survey.data, survey.config), survey.config)
+    top = max(survey.config.top_box, 1)
+    spec = survey.config.items.get(args.row)
+    nets = None
+    if spec is not None:
+        nets = {f"top-{top}": list(range(spec.high - top + 1, spec.high + 1)),
+                f"bottom-{top}": list(range(spec.low, spec.low + top))}
+    ct = design.crosstab(args.row, args.col, nets=nets)
     print(ct.table().to_string())
     print(ct.test)
     if args.out:

@@ -47,7 +47,8 @@ def test_scores_cover_segments_and_periods(demo_survey):
     assert len(nps[nps["segment"] == "period"]) == 12  # twelve weekly periods
     periods = report.differences[report.differences["segment"] == "period"]
     assert len(periods[periods["measure"] == "NPS"]) == 11  # each week vs the previous
-    assert report.differences["test"].str.contains("Wald z-test").all()
+    assert report.differences["test"].str.contains("t-test").all()  # on the design's df, as R svyttest
+    assert (report.differences["df"] > 0).all()
 
 
 def test_composite_and_reliability(demo_survey):

@@ -88,8 +88,10 @@ def test_poststratified_weights_hit_population_counts():
 def test_trim_weights_keeps_total():
     df = pd.DataFrame({"w": [1.0, 2.0, 3.0, 50.0]})
     trimmed = cs.SurveyDesign(df, weights="w").trim_weights(upper=20, strict=True)
-    # hand calculation: 50 -> 20, the other three absorb 30 in proportion: (1, 2, 3) * 36 / 6
-    assert trimmed.weights.to_list() == pytest.approx([6.0, 12.0, 18.0, 20.0])
+    # R survey::trimWeights(upper=20, strict=TRUE): 50 -> 20 and the excess 30 is spread EQUALLY over the
+    # other three (+10 each), keeping the total 56: 11, 12, 13, 20 (the check against R)
+    assert trimmed.weights.to_list() == pytest.approx([11.0, 12.0, 13.0, 20.0])
+    assert trimmed.weights.sum() == pytest.approx(56.0)
     with pytest.raises(DesignError, match="cannot be spread"):
         cs.SurveyDesign(df, weights="w").trim_weights(upper=10)
 

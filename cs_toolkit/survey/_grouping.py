@@ -20,6 +20,12 @@ def group_sum(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarra
     return out
 
 
+def vdot(a: np.ndarray, b: np.ndarray) -> float:
+    """Dot product of two long vectors without BLAS: a multithreaded BLAS ``ddot`` can be 50 times slower
+    on a busy machine (threads waiting for each other); ``einsum`` runs one tight loop."""
+    return float(np.einsum("i,i->", a, b))
+
+
 def factorize(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
     """Integer codes for the combinations of ``columns``, sorted; -1 where any column is missing.
 

@@ -57,10 +57,29 @@ class _Estimate:
     weight_sq_sum: np.ndarray
     srs_variance: np.ndarray | None  # variance under simple random sampling, for the design effect
     extra: dict[str, np.ndarray] = field(default_factory=dict)
+    n_missing: np.ndarray | None = None  # (k,) rows of the domain left out for a missing value
+    codes: np.ndarray | None = None  # (n,) domain of each row (-1: none), and the rows used (None: all)
+    valid: np.ndarray | None = None
+    na_rm: bool = True
+
+    def support(self) -> np.ndarray:
+        """The domain of each row used by the estimate, -1 for rows left out (missing or in no domain)."""
+        if self.valid is None:
+            return self.codes
+        return np.where(self.valid, self.codes, -1)
+
+    def missing_mask(self) -> np.ndarray:
+        """Domains whose estimate is NA because ``na_rm=False`` and they have missing values."""
+        if self.na_rm or self.n_missing is None:
+            return np.zeros(len(self.estimate), dtype=bool)
+        return self.n_missing > 0
 
 
-def domains(data: pd.DataFrame, by: tuple[str, ...], weights: np.ndarray, sampling: _Sampling) -> _Domains:
-    """Domain codes of the rows and the weight sums that every estimate in those domains needs."""
+def domains(
+    data: pd.DataFrame, by: tuple[str, ...], weights: np.ndarray, sampling: _Sampling, calibrated: bool = False
+) -> _Domains:
+    """Domain codes of the rows and the weight sums that every estimate in those domains needs (the
+    per-unit weight sums of the grouped path only where it is used: not on calibrated designs)."""
     if not by:
         codes, labels, k = np.zeros(len(data), dtype=np.int64), None, 1
     else:
@@ -74,7 +93,7 @@ def domains(data: pd.DataFrame, by: tuple[str, ...], weights: np.ndarray, sampli
     g = codes if complete else codes[inside]
     w = weights if complete else weights[inside]
     finest_sw = finest_key = None
-    if sampling.grouped_totals:
+    if sampling.grouped_totals and not calibrated:
         finest = sampling.finest
         unit = finest.unit if complete else finest.unit[inside]
         key = unit * k + g
@@ -98,6 +117,27 @@ def numeric(data: pd.DataFrame, var: str) -> np.ndarray:
             f"or read the export with cs_toolkit.read_survey to convert and validate it."
         )
     return col.to_numpy(dtype=float, na_value=np.nan)
+
+
+def is_categorical(data: pd.DataFrame, var: str) -> bool:
+    """A text, categorical or other non-numeric column (R: a factor): estimated level by level."""
+    if var not in data.columns:
+        raise DesignError(f"column {var!r} not in the data; available: {list(data.columns)}")
+    col = data[var]
+    return not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col))
+
+
+def level_indicators(col: pd.Series):
+    """``(level, indicator)`` for each level of a categorical column, sorted; NaN where it is missing."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        levels = [lv for lv in col.cat.categories if (col == lv).any()]
+    else:
+        levels = list(pd.Index(col.dropna().unique()).sort_values())
+    missing = col.isna().to_numpy()
+    for lv in levels:
+        y = (col == lv).to_numpy(dtype=float, na_value=0.0)
+        y[missing] = np.nan
+        yield lv, y
 
 
 def column_info(data: pd.DataFrame, var: str) -> tuple[np.ndarray, bool, bool]:
@@ -158,6 +198,9 @@ def linearize(
     binary: bool = False,
     second_moment: bool = False,
     has_missing: bool | None = None,
+    na_rm: bool = True,
+    replicates=None,
+    deff_replace: bool = False,
 ) -> _Estimate:
     """Estimates of a mean or total of ``y`` in each domain, and their influence values.
 
@@ -174,6 +217,10 @@ def linearize(
     else:
         finite = np.isfinite(y)
         all_valid = dom.complete and bool(finite.all())
+    n_missing = np.zeros(k)
+    if finite is not None and not bool(finite.all()):
+        lost = ~finite if dom.complete else ~finite & (dom.codes >= 0)
+        n_missing = np.bincount(dom.codes[lost], minlength=k).astype(float)
     if all_valid:
         valid = None
         g, wv, yv = dom.codes, weights, y
@@ -185,7 +232,7 @@ def linearize(
         weight_sq_sum = np.bincount(g, weights=wv * wv, minlength=k)
         n = np.bincount(g, minlength=k).astype(float)
     wy = np.multiply(wv, yv, out=out[: len(wv)])
-    grouped = sampling.grouped_totals and not calibrated
+    grouped = sampling.grouped_totals and not calibrated and replicates is None
     if grouped:
         finest = sampling.finest
         key = dom.finest_key if valid is None else finest.unit[valid] * k + g
@@ -205,25 +252,51 @@ def linearize(
         srs = None
         if wyy_sum is not None:
             element_var = np.maximum(wyy_sum - weight_sum * mean**2, 0.0) / weight_sum * n / (n - 1)
-            srs = element_var * srs_factor(n, weight_sum, sampling.has_fpc)
+            srs = element_var * srs_factor(n, weight_sum, not deff_replace)
             if kind == "total":
                 srs = srs * weight_sum**2
-    if grouped:
+            elif not deff_replace:
+                srs = np.where(weight_sum < n, np.nan, srs)  # R: NA, "Sample size greater than population size"
+    if replicates is not None:
+        influence = replicate_estimates(replicates, y, dom, valid, kind, estimate)
+    elif grouped:
         influence = grouped_influence(dom, sampling, valid, key, wv, unit_wy, mean, weight_sum, kind)
     else:
-        x = np.zeros(len(weights))
         with np.errstate(invalid="ignore", divide="ignore"):
-            contrib = wv * (yv - mean[g]) / weight_sum[g] if kind == "mean" else wy.copy()
+            if kind == "total":
+                contrib = wy.copy()
+            elif k == 1:  # one domain: scalars instead of an n-sized gather
+                contrib = (yv - mean[0]) * wv
+                contrib *= 1.0 / weight_sum[0]
+            else:
+                contrib = wv * (yv - mean[g]) / weight_sum[g]
         if valid is None:
-            x[:] = contrib
+            x = contrib
             column = dom.codes
         else:
+            x = np.zeros(len(weights))
             x[valid] = contrib
             column = np.where(valid, dom.codes, -1)
         influence = _Influence(x, column, k)
-    est = _Estimate(estimate, influence, n, weight_sum, weight_sq_sum, srs)
+    est = _Estimate(estimate, influence, n, weight_sum, weight_sq_sum, srs, n_missing=n_missing,
+                    codes=dom.codes, valid=valid, na_rm=na_rm)
     est.extra["_wyy_sum"] = wyy_sum
+    if not na_rm:
+        est.estimate = np.where(n_missing > 0, np.nan, est.estimate)
     return est
+
+
+def replicate_estimates(replicates, y, dom, valid, kind, estimate):
+    """The domain means or totals of ``y`` under every set of replicate weights (R x k)."""
+    from cs_toolkit.survey.replicate import _ReplicateEstimates
+
+    codes = dom.codes if valid is None else np.where(valid, dom.codes, -1)
+    values = y if valid is None else np.where(valid, y, 0.0)
+    reps = replicates.sums(values, codes, dom.k)
+    if kind == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            reps = reps / replicates.sums(np.ones(len(y)), codes, dom.k)
+    return _ReplicateEstimates(reps, np.asarray(estimate, dtype=float))
 
 
 def grouped_influence(dom, sampling, valid, key, wv, unit_wy, mean, weight_sum, kind) -> _Influence:
@@ -245,9 +318,11 @@ def grouped_influence(dom, sampling, valid, key, wv, unit_wy, mean, weight_sum, 
     return _Influence(None, None, k, unit_totals=per_stage)
 
 
-def srs_factor(n: np.ndarray, weight_sum: np.ndarray, has_fpc: bool) -> np.ndarray:
+def srs_factor(n: np.ndarray, weight_sum: np.ndarray, without_replacement: bool) -> np.ndarray:
+    """The simple-random-sampling variance factor of R's ``deff``: ``(N - n) / (N n)`` with ``N = sum(w)``
+    (``deff=TRUE``), or ``1 / n`` (``deff="replace"``)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        if has_fpc:
+        if without_replacement:
             return (weight_sum - n) / (weight_sum * n)
         return 1.0 / n
 
@@ -259,12 +334,21 @@ def table(
     variable: str,
     level: float,
     extra_keys: dict[str, object] | None = None,
-    deff: bool = False,
+    deff: bool | str = False,
+    interval=None,
+    df: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """One row per domain: labels, ``variable``, estimate, SE, CI, n, n_eff and the estimate's extras."""
-    var = np.where(est.n > 0, variance, np.nan)  # an empty domain has no SE
+    """One row per domain: labels, ``variable``, estimate, SE, CI, n, n_eff, n_missing and the extras.
+
+    ``interval(estimate, se)`` gives the CI (default: Wald with normal quantiles, R's ``confint``);
+    ``df`` (the degrees of freedom the interval used) is reported when given.
+    """
+    var = np.where((est.n > 0) & ~est.missing_mask(), variance, np.nan)  # an empty domain has no SE
     se = np.sqrt(var)
-    ci_low, ci_high = confidence_interval(est.estimate, se, level)
+    if interval is None:
+        ci_low, ci_high = confidence_interval(est.estimate, se, level)
+    else:
+        ci_low, ci_high = interval(est.estimate, se)
     k = len(est.estimate)
     columns: dict[str, object] = {} if labels is None else {c: labels[c].to_numpy() for c in labels.columns}
     columns["variable"] = np.full(k, variable, dtype=object)
@@ -274,7 +358,10 @@ def table(
         columns.update(
             estimate=est.estimate, se=se, ci_low=ci_low, ci_high=ci_high,
             n=est.n.astype(np.int64), n_eff=est.weight_sum**2 / est.weight_sq_sum,
+            n_missing=(np.zeros(k) if est.n_missing is None else est.n_missing).astype(np.int64),
         )
+        if df is not None:
+            columns["df"] = np.asarray(df, dtype=float)
         if deff and est.srs_variance is not None:
             columns["deff"] = var / est.srs_variance
     columns.update({key: value for key, value in est.extra.items() if not key.startswith("_")})

@@ -17,8 +17,11 @@ from cs_toolkit.survey.config import ItemSpec, ScoringConfig
 from cs_toolkit.survey.design import SurveyDesign
 from cs_toolkit.survey.reader import SurveyData
 
-SCORE_COLUMNS = ["measure", "item", "segment", "level", "estimate", "se", "ci_low", "ci_high", "n", "n_eff", "unit"]
+SCORE_COLUMNS = ["measure", "item", "segment", "level", "estimate", "se", "ci_low", "ci_high", "n", "n_eff",
+                 "n_missing", "unit"]
 PERIOD = "period"
+# Differences are t-tests on the design's degrees of freedom, as R's svyttest (compare(test="z") is the Wald z).
+DIFFERENCE_TEST = "t"
 
 
 def reverse_code(values: pd.Series, low: int, high: int) -> pd.Series:
@@ -127,7 +130,9 @@ class ScoreReport:
     ----------
     scores : DataFrame
         Long table: ``measure``, ``item``, ``segment`` (``overall``, a segment column or ``period``),
-        ``level``, ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``n``, ``n_eff``, ``unit``.
+        ``level``, ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``n``, ``n_eff``, ``n_missing``, ``unit``.
+        Means have Wald intervals (R ``confint``); shares and NPS have R ``svyciprop``'s logit interval
+        on the design's degrees of freedom, which stays inside 0-100% (NPS: -100 to 100).
     differences : DataFrame
         Significance tests between periods (each vs the previous) and between segment levels.
     reliability : DataFrame
@@ -285,6 +290,7 @@ def _long(table: pd.DataFrame, measure: str, item: str | None, by: str | None, u
             "level": table[by].astype(str).to_numpy() if by else "all",
             "n": table["n"].to_numpy(),
             "n_eff": table["n_eff"].to_numpy(),
+            "n_missing": table["n_missing"].to_numpy(),
             "unit": unit,
         }
     )
@@ -303,10 +309,10 @@ def _differences(design: SurveyDesign, cfg: ScoringConfig) -> pd.DataFrame:
     targets += [("composite", name, "mean") for name in cfg.composites]
     for measure, item, statistic in targets:
         if cfg.period_column is not None:
-            res = design.compare(item, by=PERIOD, statistic=statistic, pairs="consecutive")
+            res = design.compare(item, by=PERIOD, statistic=statistic, pairs="consecutive", test=DIFFERENCE_TEST)
             tests.append(res.assign(measure=measure, item=item, segment=PERIOD))
         for seg in cfg.segments:
-            res = design.compare(item, by=seg, statistic=statistic, pairs="all")
+            res = design.compare(item, by=seg, statistic=statistic, pairs="all", test=DIFFERENCE_TEST)
             tests.append(res.assign(measure=measure, item=item, segment=seg))
     if not tests:
         return pd.DataFrame()

@@ -54,6 +54,7 @@ class _Sampling:
     finest_to_stage: tuple[np.ndarray, ...]  # per stage, the unit of each finest-stage unit
     has_fpc: bool
     lonely_psu: str
+    adjust_domain_lonely: bool = False  # R's options(survey.adjust.domain.lonely)
 
     @property
     def finest(self) -> _Stage:
@@ -179,6 +180,18 @@ def build_weights(
     return np.ones(len(data))
 
 
+def check_single_unit(stage: _Stage, psu: list[str]) -> None:
+    """A design with one sampling unit in all has 0 degrees of freedom: no variance can be estimated."""
+    if stage.n_units == 1 and not bool(np.all(stage.fpc_factor < CERTAINTY)):
+        what = f"one value of the PSU column {psu[0]!r}" if psu else "one row"
+        raise DesignError(
+            f"the design has a single sampling unit (PSU) in total ({what}), so it has 0 degrees of freedom "
+            f"and no standard error or confidence interval can be estimated. Use a design with at least two "
+            f"PSUs (for a simple random sample, give no psu column).",
+            degf=0,
+        )
+
+
 def check_lonely(stages: Sequence[_Stage], lonely_psu: str) -> None:
     if lonely_psu != "fail":
         return
@@ -212,6 +225,7 @@ def sampling(
     psu: list[str],
     fpc: list[str],
     lonely_psu: str,
+    adjust_domain_lonely: bool = False,
 ) -> tuple[_Sampling, np.ndarray]:
     """Check the design columns, build the stages and the weights (R ``svydesign``)."""
     if lonely_psu not in LONELY_PSU_OPTIONS:
@@ -219,5 +233,35 @@ def sampling(
     check_columns(data, weights, strata, psu, fpc)
     stages, popsizes = build_stages(data, strata, psu, fpc)
     w = build_weights(data, weights, stages, popsizes)
+    check_single_unit(stages[0], psu)
     check_lonely(stages, lonely_psu)
-    return _Sampling(tuple(stages), unit_maps(stages), bool(fpc), lonely_psu), w
+    return _Sampling(tuple(stages), unit_maps(stages), bool(fpc), lonely_psu, bool(adjust_domain_lonely)), w
+
+
+def degf(
+    sampling: _Sampling,
+    column: np.ndarray,
+    k: int,
+    weights: np.ndarray,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Degrees of freedom per domain, as R ``degf`` of the domain's design: first-stage sampling units
+    minus strata, counting only rows with a non-zero weight whose ``column`` (0..k-1) is that domain.
+
+    With ``pairs=(a, b)``, the degrees of freedom of the union of domains a[j] and b[j] instead.
+    """
+    stage = sampling.stages[0]
+    rows = (column >= 0) & (weights != 0)
+    col = column[rows]
+    if stage.rows_are_units:
+        unit_stratum = stage.unit_stratum[np.flatnonzero(rows)]
+        counts = np.bincount(col, minlength=k)
+        units = counts if pairs is None else counts[pairs[0]] + counts[pairs[1]]  # domains share no row
+    else:
+        unit = stage.unit[rows]
+        unit_stratum = stage.unit_stratum[unit]
+        present = (np.bincount(unit * k + col, minlength=stage.n_units * k) > 0).reshape(stage.n_units, k)
+        units = present.sum(axis=0) if pairs is None else (present[:, pairs[0]] | present[:, pairs[1]]).sum(axis=0)
+    strata = (np.bincount(unit_stratum * k + col, minlength=stage.n_strata * k) > 0).reshape(stage.n_strata, k)
+    strata = strata.sum(axis=0) if pairs is None else (strata[:, pairs[0]] | strata[:, pairs[1]]).sum(axis=0)
+    return (units - strata).astype(float)
