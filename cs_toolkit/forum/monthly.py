@@ -129,7 +129,9 @@ def monthly_forum(posts: pd.DataFrame, period, *, projects: Mapping[str, str] | 
     chart = volume_spikes(analysed, start=period.start - pd.Timedelta(days=BASELINE_DAYS), end=period.end,
                           rule=rule)
     chart = chart[(chart["date"] >= period.start) & (chart["date"] < period.end)]
-    spikes = chart[chart["spike"]].rename(columns={"group": "project"})
+    if "group" not in chart.columns or "spike" not in chart.columns:  # no post matched a project
+        chart = pd.DataFrame(columns=["date", "group", "count", "baseline", "upper_limit", "p_value", "spike"])
+    spikes = chart[chart["spike"].astype(bool)].rename(columns={"group": "project"})
     spikes = spikes.assign(project_name=spikes["project"].map(lambda p: names.get(p, p)))
     spikes = spikes[["date", "project", "project_name", "count", "baseline", "upper_limit", "p_value"]].round(
         {"baseline": 2, "upper_limit": 2}).reset_index(drop=True)
