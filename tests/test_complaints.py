@@ -234,3 +234,107 @@ def test_cli_on_shared_chezhiwang(tmp_path, capsys):
     assert main(["complaints", "evaluate", str(data), "--text", "text", "--label", "label", "--model", str(model)]) == 0
     printed = capsys.readouterr().out
     assert "macro avg" in printed and "micro avg" in printed
+
+
+# ---------------------------------------------------------------------------------------------- second round
+def test_second_category_when_close_and_passed_through(trained):
+    texts = ["电梯经常停运，卫生间顶棚漏水", "物业费突然上涨没有公示"]
+    out = trained.predict_with_confidence(texts)
+    assert {"category", "confidence", "category_2", "confidence_2", "needs_review"} <= set(out.columns)
+    two = out.iloc[0]
+    # the second issue of a two-issue complaint is named, and it is "close" by the documented rule
+    assert {two["category"], two["category_2"]} == {"quality.equipment", "quality.leak"}
+    assert two["confidence_2"] >= trained.second_ratio * two["confidence"]
+    one = out.iloc[1]
+    assert one["category"] == "property.fees" and one["category_2"] == "" and np.isnan(one["confidence_2"])
+    table = categorise(pd.DataFrame({"text": texts + [""]}), "text", model=trained)
+    assert table["category_2"].tolist()[1:] == ["", ""] and table["category_2"].iloc[0] == two["category_2"]
+    # a model that never finds anything close reports no second category
+    strict = ComplaintClassifier(cv=3, second_ratio=1.01).fit(["漏水", "渗水", "电梯坏了", "电梯停运"] * 5,
+                                                               ["leak", "leak", "lift", "lift"] * 5)
+    assert (strict.predict_with_confidence(["漏水而且电梯坏了"])["category_2"] == "").all()
+
+
+def test_multi_label_gives_every_label_above_its_threshold():
+    texts = ["电梯坏了", "电梯故障困人", "物业费太贵", "物业乱收费", "电梯坏了而且物业费太贵", "漏水"] * 4
+    labels = [["lift"], ["lift"], ["fees"], ["fees"], ["lift", "fees"], ["leak"]] * 4
+    model = ComplaintClassifier(multi_label=True, cv=3).fit(texts, labels)
+    scores = model.decision_function(["电梯坏了，而且物业费太贵"])[0]
+    out = model.predict_with_confidence(["电梯坏了，而且物业费太贵"], sep=";")
+    assert set(out.loc[0, "category"].split(";")) == set(model.classes_[scores > 0]) == {"fees", "lift"}
+    assert out.loc[0, "category_2"] in ("", "leak")
+
+
+def test_bad_training_input_is_cleaned_kept_and_explained():
+    texts = ["卫生间漏水", "厨房顶棚渗水", "物业费太贵", "物业乱收费", "甲醛超标", "", "x" * 20_000] * 3
+    labels = ["leak ", "Ｌｅａｋ", " fees", "fees　", "smell", "fees", "leak"] * 3
+    model = ComplaintClassifier(cv=3).fit(texts, labels)
+    assert list(model.classes_) == ["Leak", "fees", "leak", "smell"]  # stray and full-width spaces gone
+    assert model.score(texts[:5], ["leak", "Leak", "fees", "fees", "smell"]) >= 0.6
+    one = ComplaintClassifier(cv=3).fit(texts[:5] + ["甲醛味道很大"], ["leak", "leak", "fees", "fees", "smell", "odour"])
+    assert "odour" in one.classes_  # a category with a single example is kept
+    out = categorise(pd.DataFrame({"text": ["", "漏" * 20_000, None, "物业费太贵了"]}), "text", model=model)
+    assert len(out) == 4 and out["review_reason"].tolist()[0] == "empty text" and out["category"].iloc[1] != ""
+    with pytest.raises(TrainingDataError, match="nothing to learn"):
+        ComplaintClassifier(cv=2).fit(["", "!!", "", "??"], ["a", "b", "a", "b"])
+    with pytest.raises(TrainingDataError, match="list of labels"):
+        ComplaintClassifier(multi_label=True, cv=2).fit(["漏水", "电梯"], ["leak", "lift"])
+
+
+def test_english_only_and_chinese_only_models_keep_only_their_blocks():
+    english = ComplaintClassifier(cv=2).fit(["water leaks from the ceiling", "the fees are too high"] * 4,
+                                            ["leak", "fees"] * 4)
+    assert english.features_.names_ == ["word", "latin_char"]
+    chinese = ComplaintClassifier(cv=2).fit(["卫生间漏水", "物业费太贵"] * 4, ["leak", "fees"] * 4)
+    assert chinese.features_.names_ == ["cjk"]
+    assert chinese.predict(["the fees", "漏水"]).shape == (2,)  # unknown script: scored, not an error
+
+
+def test_hashed_features_are_the_tfidf_of_character_ngrams():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from cs_toolkit.complaints.features import HashedTfidf
+
+    texts = ["卫生间顶棚漏水", "漏水漏水漏水", "物业费太贵", "电梯困人", "物业费漏水电梯"]
+    ours = HashedTfidf(("cjk",), {"cjk": 1.0}, cjk_max_n=3).fit_transform(texts).toarray()
+    ref = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True).fit_transform(texts).toarray()
+    assert ours.shape == ref.shape
+    for a, b in zip(ours, ref, strict=True):  # the same values per text (columns are ordered differently)
+        assert np.allclose(np.sort(a), np.sort(b), atol=1e-6)
+
+
+def test_model_is_a_scikit_learn_estimator(trained, log):
+    from sklearn.base import clone, is_classifier
+    from sklearn.model_selection import cross_val_score
+
+    assert is_classifier(trained) and clone(trained).get_params() == trained.get_params()
+    assert not hasattr(clone(trained), "coef_")
+    assert trained.set_params(second_ratio=0.5) is trained
+    with pytest.raises(ValueError, match="invalid parameter"):
+        trained.set_params(nonsense=1)
+    scores = cross_val_score(ComplaintClassifier(cv=2), log["text"].tolist()[:300], log["category"].tolist()[:300], cv=2)
+    assert scores.min() > 0.5
+
+
+def test_repeat_counts_equal_pandas_rolling():
+    from cs_toolkit.complaints.escalation import _rolling_counts
+
+    rng = np.random.default_rng(0)
+    n = 400
+    df = pd.DataFrame({"c": rng.choice(list("abcdefg"), n),
+                       "t": pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 90 * 24, n), unit="h")})
+    df.loc[3, "c"] = None
+    df.loc[4, "t"] = pd.NaT
+    got = _rolling_counts(df["c"], df["t"], pd.Timedelta("30D"))
+    valid = df.dropna().sort_values(["c", "t"], kind="stable")
+    valid["one"] = 1.0
+    expected = valid.groupby("c")[["t", "one"]].apply(lambda g: g.rolling("30D", on="t")["one"].sum())
+    expected = expected.reset_index(level=0, drop=True).reindex(df.index).fillna(0).astype(int)
+    assert (got == expected.to_numpy()).all() and got[3] == 0 and got[4] == 0
+
+
+def test_a_text_the_model_knows_nothing_of_goes_to_review(trained):
+    out = categorise(pd.DataFrame({"text": ["😀😀😀", "ᚠᚢᚦ", "卫生间顶棚漏水"]}), "text", model=trained)
+    assert out["confidence"].tolist()[:2] == [0.0, 0.0] and out["needs_review"].tolist() == [True, True, False]
+    assert out["review_reason"].tolist()[:2] == ["no word or character the model knows"] * 2
+    assert (out["category_2"].iloc[:2] == "").all()

@@ -204,3 +204,34 @@ def test_cli_trains_saves_loads_and_predicts_any_language(tmp_path, language):
     assert predict.returncode == 0, predict.stderr[-2000:]
     assert pd.read_csv(out)["category"].tolist() == labels
     assert json.loads(zipfile.ZipFile(model).read("card.json"))["taxonomy_version"]
+
+
+def test_the_payload_is_plain_data_and_predicting_imports_neither_sklearn_nor_skops(saved, tmp_path):
+    _, blob = _parts(saved)
+    loaders = {loader for loader, _, _ in payload_nodes(blob)}
+    assert loaders <= {"DictNode", "ListNode", "TupleNode", "JsonNode", "NdArrayNode", "TypeNode"}
+    code = ("import sys\nfrom cs_toolkit.complaints import load_model\n"
+            f"model, card = load_model({str(saved)!r})\n"
+            "print(model.predict_with_confidence(['卫生间漏水']).iloc[0]['category'])\n"
+            "print(sorted(m for m in ('sklearn', 'skops') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    category, imported = out.stdout.strip().splitlines()
+    assert category and imported == "[]"
+
+
+def test_a_model_file_of_the_older_format_asks_for_retraining(saved, tmp_path):
+    card, blob = _parts(saved)
+    card["format"] = "cs_toolkit.complaint_model/1"
+    with pytest.raises(ModelFileError, match="older cs_toolkit.*retrain"):
+        load_model(_write(tmp_path / "old.model", card, blob))
+
+
+def test_a_payload_whose_parts_do_not_fit_is_refused(saved, tmp_path):
+    import skops.io as sio
+
+    card, blob = _parts(saved)
+    state = sio.loads(blob, trusted=sio.get_untrusted_types(data=blob))
+    state["coef"] = state["coef"][:, :3]
+    with pytest.raises(ModelFileError, match="do not fit together"):
+        load_model(_write(tmp_path / "odd.model", card, sio.dumps(state)))

@@ -13,7 +13,7 @@ import importlib
 
 # Loaded on first use: `cs-toolkit complaints predict` should not pay for clustering or metrics imports.
 _EXPORTS = {
-    "categorise": "categorise",
+    "categorise": "categorise_table",  # not a module named like the function: importing it would shadow it
     "flag_escalations": "escalation",
     "confusion": "evaluate",
     "cross_validate": "evaluate",

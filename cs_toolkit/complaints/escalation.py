@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
-from cs_toolkit.complaints.text import normalize
+from cs_toolkit.complaints.text import normalize, normalize_many
 
 DEFAULT_WORDS: dict[str, list[str]] = {
     "safety": [
@@ -70,6 +71,53 @@ def _matcher(words: Sequence[str]) -> re.Pattern | None:
                                for w in words))
 
 
+def _candidates(texts: list[str], words: list[str]) -> list[int]:
+    """Positions of the texts that may contain one of ``words``: one vectorised RE2 scan (Arrow) that
+    finds a superset of what the exact matcher finds (its word boundaries are ASCII-only), so the exact
+    (Python) matcher only runs on those few texts."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    alternatives = sorted({w for w in words if w}, key=len, reverse=True)
+    if not alternatives or not texts:
+        return []
+    regex = "|".join(rf"\b{re.escape(w)}\b" if w.isascii() and w[0].isalpha() else re.escape(w)
+                     for w in alternatives)
+    try:
+        hit = pc.match_substring_regex(pa.array(texts, type=pa.large_string()), regex)
+        return np.flatnonzero(hit.to_numpy(zero_copy_only=False)).tolist()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeEncodeError):
+        return list(range(len(texts)))  # a word list RE2 cannot take: every text goes to the exact matcher
+
+
+def _rolling_counts(customer: pd.Series, when: pd.Series, window: pd.Timedelta) -> np.ndarray:
+    """For every row, how many complaints its customer made in the window ending at it (the row itself
+    included; rows without a customer or a time count 0): ``rolling(window)`` per customer, vectorised."""
+    n = len(customer)
+    valid = (customer.notna() & when.notna()).to_numpy()
+    counts = np.zeros(n, dtype=np.int64)
+    if not valid.any():
+        return counts
+    cust = pd.factorize(customer[valid].astype(str))[0]
+    t = when[valid].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    order = np.lexsort((t, cust))
+    c_sorted, t_sorted = cust[order], t[order]
+    # first position j (in (customer, time) order) of the same customer with t_j > t_i - window
+    target_c, target_t = c_sorted, t_sorted - window.value
+    lo, hi = np.zeros(len(order), dtype=np.int64), np.full(len(order), len(order), dtype=np.int64)
+    while (lo < hi).any():
+        mid = (lo + hi) // 2
+        m = np.minimum(mid, len(order) - 1)
+        before = (c_sorted[m] < target_c) | ((c_sorted[m] == target_c) & (t_sorted[m] <= target_t))
+        active = lo < hi
+        lo = np.where(active & before, mid + 1, lo)
+        hi = np.where(active & ~before, mid, hi)
+    in_window = np.arange(len(order)) - lo + 1
+    rows = np.flatnonzero(valid)[order]
+    counts[rows] = in_window
+    return counts
+
+
 def flag_escalations(
     frame: pd.DataFrame,
     text: str,
@@ -123,12 +171,12 @@ def flag_escalations(
     """
     labels = _LABELS["zh" if language == "zh" else "en"]
     lists = {**DEFAULT_WORDS, **(dict(words) if words else {})}
+    n = len(frame)
     # Work on distinct texts (complaint logs repeat themselves), then map back to the rows.
     codes, distinct = pd.factorize(frame[text].fillna("").astype(str), use_na_sentinel=False)
-    distinct_norm = [normalize(t) for t in distinct]
-    texts = [distinct_norm[c] for c in codes]
+    distinct_norm = normalize_many(list(distinct))
     out = pd.DataFrame(index=frame.index)
-    reasons: list[list[str]] = [[] for _ in texts]
+    reasons: dict[int, list[str]] = {}  # row position -> its reasons (most rows have none)
     kinds = (("safety", labels["safety"]), ("media_legal", labels["media_legal"]), ("group", labels["group"]))
     # One scan of each distinct text finds every kind: a word belongs to the first list that has it.
     owner = {}
@@ -136,51 +184,54 @@ def flag_escalations(
         for w in lists.get(flag, []):
             owner.setdefault(normalize(w), flag)
     pattern = _matcher(list(owner))
-    found_by_text: dict[str, dict[str, list[str]]] = {}
-    for t in set(distinct_norm):
+    hit_text = {flag: np.zeros(len(distinct_norm), dtype=bool) for flag, _ in kinds}
+    reason_text: dict[int, list[str]] = {}
+    for i in _candidates(distinct_norm, list(owner)) if pattern else []:
         found: dict[str, list[str]] = {}
-        for word in (pattern.findall(t) if pattern else []):
+        for word in pattern.findall(distinct_norm[i]):
             bucket = found.setdefault(owner[word], [])
             if word not in bucket:
                 bucket.append(word)
-        found_by_text[t] = found
-    for flag, label in kinds:
-        hits = [found_by_text[t].get(flag, []) for t in texts]
-        out[f"escalate_{flag}"] = [bool(h) for h in hits]
-        for r, h in zip(reasons, hits, strict=True):
-            if h:
-                r.append(f"{label}: {', '.join(h)}")
+        for flag, label in kinds:
+            if found.get(flag):
+                hit_text[flag][i] = True
+                reason_text.setdefault(i, []).append(f"{label}: {', '.join(found[flag])}")
+    for flag, _ in kinds:
+        out[f"escalate_{flag}"] = hit_text[flag][codes]
+    if reason_text:
+        with_reason = np.zeros(len(distinct_norm), dtype=bool)
+        with_reason[list(reason_text)] = True
+        for row in np.flatnonzero(with_reason[codes]):
+            reasons[int(row)] = list(reason_text[codes[row]])
     if incident is not None:
-        in_incident = frame[incident].fillna("").astype(str) != ""
-        for i, (flag, inc) in enumerate(zip(in_incident, frame[incident].fillna("").astype(str), strict=True)):
-            if flag and not out["escalate_group"].iat[i]:
-                reasons[i].append(labels["incident"].format(inc=inc))
-        out["escalate_group"] = out["escalate_group"] | in_incident.to_numpy()
+        inc = frame[incident].fillna("").astype(str).to_numpy()
+        in_incident = inc != ""
+        for row in np.flatnonzero(in_incident & ~out["escalate_group"].to_numpy()):
+            reasons.setdefault(int(row), []).append(labels["incident"].format(inc=inc[row]))
+        out["escalate_group"] = out["escalate_group"].to_numpy() | in_incident
     out["escalate_repeat"] = False
     if customer is not None and created is not None:
-        when = pd.to_datetime(frame[created])
-        tmp = pd.DataFrame({"c": frame[customer].astype(str), "t": when, "one": 1.0}, index=frame.index).dropna()
-        tmp = tmp.sort_values("t")
-        counts = tmp.groupby("c", group_keys=False).apply(
-            lambda g: g.rolling(repeat_window, on="t")["one"].sum(), include_groups=False)
-        repeat = counts.reindex(frame.index).fillna(0) >= repeat_min
-        out["escalate_repeat"] = repeat.to_numpy()
-        for i in range(len(frame)):
-            if out["escalate_repeat"].iat[i]:
-                window = repeat_window.replace("D", "天") if language == "zh" else repeat_window
-                reasons[i].append(labels["repeat"].format(n=int(counts.reindex(frame.index).iat[i]), window=window))
+        counts = _rolling_counts(frame[customer], pd.to_datetime(frame[created]), pd.Timedelta(repeat_window))
+        repeat = counts >= repeat_min
+        out["escalate_repeat"] = repeat
+        window = repeat_window.replace("D", "天") if language == "zh" else repeat_window
+        for row in np.flatnonzero(repeat):
+            reasons.setdefault(int(row), []).append(labels["repeat"].format(n=int(counts[row]), window=window))
     out["escalate_sla"] = False
     if created is not None and responded is not None:
         start = pd.to_datetime(frame[created])
         end = pd.to_datetime(frame[responded])
         now = as_of if as_of is not None else pd.concat([start, end]).max()
-        waited = (end.fillna(now) - start).dt.total_seconds() / 3600
-        overdue = waited > sla_hours
-        out["escalate_sla"] = overdue.fillna(False).to_numpy()
-        for i in range(len(frame)):
-            if out["escalate_sla"].iat[i]:
-                key = "sla_none" if pd.isna(end.iat[i]) else "sla_late"
-                reasons[i].append(labels[key].format(h=waited.iat[i], limit=sla_hours))
+        waited = ((end.fillna(now) - start).dt.total_seconds() / 3600).to_numpy(dtype=float, na_value=np.nan)
+        overdue = np.nan_to_num(waited, nan=-np.inf) > sla_hours
+        out["escalate_sla"] = overdue
+        missing = end.isna().to_numpy()
+        for row in np.flatnonzero(overdue):
+            key = "sla_none" if missing[row] else "sla_late"
+            reasons.setdefault(int(row), []).append(labels[key].format(h=waited[row], limit=sla_hours))
     out["escalation_level"] = escalation_level(out)
-    out["escalation_reason"] = ["; ".join(r) for r in reasons]
+    reason = np.full(n, "", dtype=object)
+    for row, parts in reasons.items():
+        reason[row] = "; ".join(parts)
+    out["escalation_reason"] = reason
     return out[FLAG_COLUMNS + ["escalation_level", "escalation_reason"]]

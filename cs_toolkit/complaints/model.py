@@ -1,41 +1,60 @@
 """The learned complaint categoriser: a scikit-learn estimator for Chinese and English complaint text.
 
-Features are TF-IDF character n-grams of the normalised text (they carry Chinese without a word
-segmenter, and survive typos) plus word n-grams (Latin words; Chinese words too with ``use_jieba``).
-The classifier is a class-balanced linear SVM. Confidence is calibrated on out-of-fold scores
-(temperature-scaled softmax for one label, Platt scaling per label for several), and the same
-out-of-fold predictions choose the review threshold that meets a target precision.
+Features (:mod:`cs_toolkit.complaints.features`) are TF-IDF character n-grams inside runs of Chinese
+characters (Chinese without a word segmenter, robust to typos), Latin-script words and word bigrams,
+and character n-grams of the Latin words; each block only when the training corpus has that script.
+They are hashed n-grams computed with NumPy for all texts at once, so prediction does not call Python
+per text. The classifier is a class-balanced linear SVM (one-vs-rest per label for multi-label data,
+averaged with an NB-SVM there, which measurably helps); the ensemble is itself one linear model.
+
+Confidence is calibrated on out-of-fold scores (temperature-scaled softmax for one label, Platt scaling
+per label for several), and the same out-of-fold predictions choose the review threshold that meets a
+target precision. Above 20,000 distinct training texts, a model trained on 20,000 of them scores
+20,000 others instead (see ``_out_of_fold_scores``).
+
+**Second category.** Every prediction also names the most probable category it did not choose
+(``category_2``, ``confidence_2``) when that one is *close*: its calibrated probability is at least
+``second_ratio`` (default 0.4) times that of the chosen category — for two candidates sharing the
+probability, a 70/30 split or closer — (for multi-label models, which give every label above its
+threshold in ``category``, times that of the weakest chosen label). Otherwise ``category_2`` is ""
+and ``confidence_2`` is NaN. A complaint that raises two issues ("电梯经常停运，卫生间顶棚漏水") then
+carries both. Out of fold on the shared data, this rule names a second category for 16% (CFPB) and 11%
+(车质网) of complaints; it is right for about 29% of those, where the first is right for under half,
+and so recovers about a fifth to a quarter of the first choice's errors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+import unicodedata
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize_scalar
-from scipy.special import expit, log_softmax, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import KFold
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import MultiLabelBinarizer
-from sklearn.svm import LinearSVC
 
-from cs_toolkit.complaints.text import cjk_runs, normalize, word_tokens
+from cs_toolkit.complaints.features import HashedTfidf
+from cs_toolkit.complaints.text import normalize_many
 from cs_toolkit.errors import TrainingDataError
-from cs_toolkit.progress import track
+
+log = logging.getLogger(__name__)
+LARGE = 20_000  # above this many distinct training texts, one 20k/20k split calibrates instead of cv folds
+PREDICT_CHUNK = 25_000  # distinct texts featurised at once (about 100 MB for short complaints)
+SVM_TOL = 1e-2  # liblinear tolerance: 1e-3 gave the same cross-validated F1, 1.6 times slower
 
 
-def _frame(texts: Iterable[object], use_jieba: bool) -> pd.DataFrame:
-    norm = [normalize(t) for t in texts]
-    return pd.DataFrame({"cjk": cjk_runs(norm), "words": word_tokens(norm, use_jieba=use_jieba)})
+def clean_label(label: object) -> str:
+    """A label as given, without stray or full-width spaces and with full-width letters made ordinary.
+
+    Examples
+    --------
+    >>> clean_label("  Ｍortgage　 loan ")
+    'Mortgage loan'
+    """
+    text = unicodedata.normalize("NFKC", str(label))
+    return " ".join(text.split())
 
 
-class ComplaintClassifier(ClassifierMixin, BaseEstimator):
+class ComplaintClassifier:
     """Categorise complaint texts (Chinese, English or mixed), single- or multi-label.
 
     Parameters
@@ -45,20 +64,22 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
     C : float, default 0.5
         Inverse regularisation of the linear SVM.
     char_ngram : tuple, default (1, 3)
-        Character n-gram range (on the normalised text).
-    word_ngram : tuple, default (1, 2)
-        Word n-gram range.
+        Character n-gram range inside Chinese runs (the lower end is always 1).
     use_jieba : bool, default False
-        Segment Chinese into words with jieba as well (slower to predict: jieba does about 12,000
-        short texts per second).
+        Add Chinese words from jieba (slower to predict; it did not help on the shared data).
     word_weight : float, default 0.5
-        Weight of the word block against the Chinese character block in mixed texts.
-    char_analyzer : str, default "char"
-        Analyzer of the character block ("char" or "char_wb").
+        Weight of the Latin word blocks against the Chinese character block in mixed texts.
     word_min_df : int, default 2
-        Words seen in fewer training texts are ignored (single typos and ids are noise).
+        Latin words and their n-grams seen in fewer training texts are ignored (typos, ids), when there
+        are at least 300 distinct training texts.
     class_weight : "balanced" or None
         Weight classes inversely to their frequency (rare categories are not drowned).
+    ensemble : {"auto", "svm", "svm+nbsvm"}, default "auto"
+        Average an NB-SVM with the SVM of each label of a multi-label model ("auto" does, "svm" does
+        not): it raised 车质网's cross-validated micro-F1 by about 0.01. Single-label models are the SVM
+        alone (an NB-SVM or logistic regression beside it did not help on CFPB).
+    second_ratio : float, default 0.4
+        How close a second category must be to be reported (see the module's docstring).
     review_precision : float, default 0.9
         Precision that confident predictions must reach; predictions below the threshold chosen on
         out-of-fold data go to the review queue.
@@ -70,6 +91,10 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray
         Category labels.
+    coef_, intercept_ : ndarray
+        The linear model over the features (one row per category).
+    features_ : HashedTfidf
+        The fitted feature extractor.
     review_threshold_ : float
         Confidence below which ``needs_review`` is True.
     oof_precision_, oof_coverage_ : float
@@ -85,17 +110,19 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
     ['leak', 'fees']
     """
 
+    _estimator_type = "classifier"
+
     def __init__(
         self,
         multi_label: bool = False,
         C: float = 0.5,
         char_ngram: tuple[int, int] = (1, 3),
-        word_ngram: tuple[int, int] = (1, 2),
         use_jieba: bool = False,
         word_weight: float = 0.5,
-        char_analyzer: str = "char",
         word_min_df: int = 2,
         class_weight: str | None = "balanced",
+        ensemble: str = "auto",
+        second_ratio: float = 0.4,
         review_precision: float = 0.9,
         cv: int = 5,
         random_state: int = 0,
@@ -103,47 +130,144 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         self.multi_label = multi_label
         self.C = C
         self.char_ngram = char_ngram
-        self.word_ngram = word_ngram
         self.use_jieba = use_jieba
         self.word_weight = word_weight
-        self.char_analyzer = char_analyzer
         self.word_min_df = word_min_df
         self.class_weight = class_weight
+        self.ensemble = ensemble
+        self.second_ratio = second_ratio
         self.review_precision = review_precision
         self.cv = cv
         self.random_state = random_state
 
-    # ------------------------------------------------------------------ building blocks
-    def _pipeline(self) -> Pipeline:
-        blocks = getattr(self, "_blocks", ("char", "word"))
-        features = ColumnTransformer(
-            [b for b in [
-                ("char", TfidfVectorizer(analyzer=self.char_analyzer, ngram_range=tuple(self.char_ngram), sublinear_tf=True,
-                                         min_df=1, max_features=300_000, dtype=np.float32), "cjk"),
-                ("latin_char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
-                                               min_df=self._min_df(), max_features=300_000,
-                                               dtype=np.float32), "words"),
-                ("word", TfidfVectorizer(token_pattern=r"\S+", ngram_range=tuple(self.word_ngram), sublinear_tf=True,
-                                         lowercase=False, min_df=self._min_df(), max_features=300_000,
-                                         dtype=np.float32), "words"),
-            ] if b[0] in blocks],
-            transformer_weights={"char": 1.0, "word": self.word_weight, "latin_char": self.word_weight},
-        )
-        svm = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state, max_iter=500)
-        clf = OneVsRestClassifier(svm) if self.multi_label else svm
-        return Pipeline([("features", features), ("classifier", clf)])
+    # ------------------------------------------------------------------ the scikit-learn estimator API
+    # Implemented here rather than inherited from sklearn.base, so that predicting (and starting the
+    # command line) does not import scikit-learn: it costs more than half a second per process.
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        import inspect
 
-    def _min_df(self) -> int:
-        # A few hundred distinct texts cannot afford to drop words seen once (the whole vocabulary may go).
-        return self.word_min_df if getattr(self, "_n_distinct", 0) >= 300 else 1
+        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """Parameters of this estimator (as ``sklearn.base.BaseEstimator.get_params``)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params) -> ComplaintClassifier:
+        """Set parameters (as ``sklearn.base.BaseEstimator.set_params``)."""
+        valid = set(self._param_names())
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"invalid parameter {key!r} for ComplaintClassifier; valid: {sorted(valid)}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        default = type(self)()
+        changed = {k: v for k, v in self.get_params().items() if v != getattr(default, k)}
+        return f"ComplaintClassifier({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+
+        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
+                    classifier_tags=ClassifierTags(multi_label=bool(self.multi_label)),
+                    input_tags=InputTags(one_d_array=True, two_d_array=False, string=True))
+
+    def score(self, X, y) -> float:
+        """Accuracy (single-label) or the share of exactly right label sets (multi-label)."""
+        pred = self.predict(X)
+        if self.multi_label:
+            target = self._binarize([[clean_label(v) for v in row] for row in y])
+            return float((pred == target).all(axis=1).mean())
+        return float((pred == np.asarray([clean_label(v) for v in y], dtype=object)).mean())
+
+    # ------------------------------------------------------------------ helpers
+    def _binarize(self, label_lists) -> np.ndarray:
+        index = {c: i for i, c in enumerate(self.classes_)}
+        out = np.zeros((len(label_lists), len(self.classes_)), dtype=np.int8)
+        for r, labels in enumerate(label_lists):
+            for lab in labels:
+                if lab in index:
+                    out[r, index[lab]] = 1
+        return out
 
     def _targets(self, y) -> tuple[np.ndarray, np.ndarray]:
+        _report_cleaned_labels(y, self.multi_label)
         if self.multi_label:
-            sets = [list(v) for v in y]
-            mlb = MultiLabelBinarizer()
-            return mlb.fit_transform(sets), mlb.classes_
-        labels = np.asarray([str(v) for v in y], dtype=object)
+            sets = []
+            for v in y:
+                if isinstance(v, str) or not hasattr(v, "__iter__"):
+                    raise TrainingDataError("multi_label=True needs a list of labels for every text, e.g. "
+                                            "[['noise'], ['noise', 'fees']]; split the label column first")
+                sets.append(sorted({clean_label(lab) for lab in v if clean_label(lab)}))
+            classes = np.array(sorted({lab for s in sets for lab in s}), dtype=object)
+            self.classes_ = classes
+            return self._binarize(sets), classes
+        labels = np.asarray([clean_label(v) for v in y], dtype=object)
         return labels, np.array(sorted(set(labels)), dtype=object)
+
+    def _features(self, texts: list[str], fit: bool = False):
+        extra = None
+        if self.use_jieba:
+            from cs_toolkit.complaints.text import chinese_words
+
+            extra = chinese_words(texts)
+        if fit:
+            return self.features_.fit_transform(texts, extra_words=extra)
+        return self.features_.transform(texts, extra_words=extra)
+
+    def _uses_nbsvm(self) -> bool:
+        return self.ensemble == "svm+nbsvm" or (self.ensemble == "auto" and bool(self.multi_label))
+
+    def _linear(self, X, target: np.ndarray, weight: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+        """Coefficients (classes x features) and intercepts of the (ensemble) linear model."""
+        from sklearn.svm import LinearSVC
+
+        W = np.zeros((n_classes, X.shape[1]), dtype=np.float64)
+        b = np.zeros(n_classes, dtype=np.float64)
+        svm = dict(C=self.C, random_state=self.random_state, max_iter=1000, tol=SVM_TOL)
+        if not self.multi_label:
+            present = np.unique(target)
+            if len(present) < 2:
+                b[:] = -10.0
+                b[self.classes_index_[present[0]]] = 10.0
+                return W, b
+            m = LinearSVC(class_weight=self.class_weight, **svm).fit(X, target, sample_weight=weight)
+            rows = np.searchsorted(self.classes_, m.classes_)
+            b[:] = -10.0  # a class absent from this fold: very unlikely
+            if len(m.classes_) == 2:
+                W[rows[1]], b[rows[1]] = m.coef_[0], m.intercept_[0]
+                W[rows[0]], b[rows[0]] = -m.coef_[0], -m.intercept_[0]
+            else:
+                W[rows], b[rows] = m.coef_, m.intercept_
+            return W, b
+        nb = self._uses_nbsvm()
+        if nb:
+            binary = X.copy()
+            binary.data[:] = 1.0
+        for j in range(n_classes):
+            yj = target[:, j]
+            if yj.min() == yj.max():  # never (or always) seen here: score it absent (present)
+                b[j] = 1.0 if yj[0] else -1.0
+                continue
+            m = LinearSVC(class_weight=self.class_weight, **svm).fit(X, yj, sample_weight=weight)
+            w_svm, b_svm = m.coef_[0], m.intercept_[0]
+            if not nb:
+                W[j], b[j] = w_svm, b_svm
+                continue
+            pos = yj == 1
+            p = 1.0 + np.asarray(binary[pos].sum(axis=0)).ravel()
+            q = 1.0 + np.asarray(binary[~pos].sum(axis=0)).ravel()
+            r = np.log((p / p.sum()) / (q / q.sum()))
+            m2 = LinearSVC(class_weight=self.class_weight, **svm).fit(X.multiply(r).tocsr(), yj, sample_weight=weight)
+            # the average of the two models' margins, each scaled to unit spread on the training texts
+            s1 = X @ w_svm + b_svm
+            s2 = X @ (m2.coef_[0] * r) + m2.intercept_[0]
+            k1, k2 = 0.5 / (s1.std() + 1e-9), 0.5 / (s2.std() + 1e-9)
+            W[j] = k1 * w_svm + k2 * m2.coef_[0] * r
+            b[j] = k1 * b_svm + k2 * m2.intercept_[0]
+        return W, b
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Sequence[object], y) -> ComplaintClassifier:
@@ -152,168 +276,221 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         y = list(y)
         if len(X) != len(y):
             raise TrainingDataError(f"{len(X)} texts but {len(y)} labels")
+        if self.ensemble not in ("auto", "svm", "svm+nbsvm"):
+            raise TrainingDataError(f"ensemble must be 'auto', 'svm' or 'svm+nbsvm', not {self.ensemble!r}")
+        if tuple(self.char_ngram)[0] != 1 or not 1 <= tuple(self.char_ngram)[1] <= 6:
+            raise TrainingDataError(f"char_ngram must be (1, n) with n from 1 to 6, not {self.char_ngram!r}")
         target, classes = self._targets(y)
         if len(classes) < 2:
             raise TrainingDataError(f"need at least two categories to learn from, found {list(classes)}")
-        frame, target, weight = _collapse_duplicates(_frame(X, self.use_jieba), target, self.multi_label)
-        self._n_distinct = len(frame)
-        # Only the feature blocks the corpus has: an all-English corpus has no Chinese runs, and vice versa.
-        self._blocks = tuple(b for b, col in (("char", "cjk"), ("word", "words"), ("latin_char", "words"))
-                             if (frame[col] != "").any())
-        if not self._blocks:
-            raise TrainingDataError("every training text is empty (or has neither letters nor Chinese characters)")
-        oof = self._out_of_fold_scores(frame, target, classes, weight)
         self.classes_ = classes
-        fit_params = {} if self.multi_label else {"classifier__sample_weight": weight}
-        self.pipeline_ = self._pipeline().fit(frame, target, **fit_params)
-        # Calibration and the review threshold are fitted on the collapsed rows, each counted once per copy.
-        oof, target = np.repeat(oof, weight.astype(int), axis=0), np.repeat(target, weight.astype(int), axis=0)
+        self.classes_index_ = {c: i for i, c in enumerate(classes)}
+        texts = normalize_many(X)
+        texts, target, weight = _collapse_duplicates(texts, target, self.multi_label)
+        self.n_distinct_ = len(texts)
+        min_df = self.word_min_df if self.n_distinct_ >= 300 else 1
+        # Every block is tried; the model keeps those the corpus has (no Chinese: no Chinese block).
+        self.features_ = HashedTfidf(("cjk", "word", "latin_char"), {"cjk": 1.0, "word": self.word_weight, "latin_char": self.word_weight,
+                                              "cjk_word": self.word_weight}, cjk_max_n=tuple(self.char_ngram)[1],
+                                     min_df={"word": min_df, "latin_char": min_df, "cjk_word": min_df})
+        # The vocabulary and IDF come from every training text (no labels involved); the folds below
+        # refit only the classifier.
+        features = self._features(texts, fit=True)
+        if not features.shape[1]:
+            raise TrainingDataError("every training text is empty (or has neither letters, digits nor Chinese "
+                                    "characters): nothing to learn from")
+        oof, scored = self._out_of_fold_scores(features, target, weight, len(classes))
+        W, b = self._linear(features, target, weight, len(classes))
+        self.coef_ = W.astype(np.float32)
+        self.intercept_ = b.astype(np.float32)
+        # Calibration and the review threshold use the scored rows, each counted once per copy.
+        reps = weight[scored].astype(int)
+        oof, truth = np.repeat(oof[scored], reps, axis=0), np.repeat(target[scored], reps, axis=0)
         if self.multi_label:
-            self.platt_ = self._fit_platt(oof, target)
+            self.platt_ = _fit_platt(oof, truth)
+            self.temperature_ = 1.0
             proba = self._multi_proba(oof)
-            pred = self._multi_decide(oof)
-            confidence = self._multi_confidence(proba, pred)
-            correct = (pred == target).all(axis=1)
+            pred = _multi_decide(oof, proba)
+            confidence = _multi_confidence(proba, pred)
+            correct = (pred == truth).all(axis=1)
         else:
-            self.temperature_ = self._fit_temperature(oof, target)
+            from scipy.special import softmax
+
+            self.temperature_ = _fit_temperature(oof, np.searchsorted(classes, truth))
+            self.platt_ = np.zeros((0, 2))
             proba = softmax(oof / self.temperature_, axis=1)
             confidence = proba.max(axis=1)
-            correct = classes[proba.argmax(axis=1)] == target
+            correct = classes[proba.argmax(axis=1)] == truth
         self.review_threshold_, self.oof_precision_, self.oof_coverage_ = _review_threshold(
             confidence, correct, self.review_precision)
         self.n_features_in_ = 1
         return self
 
-    def _out_of_fold_scores(
-        self, frame: pd.DataFrame, target: np.ndarray, classes: np.ndarray, weight: np.ndarray
-    ) -> np.ndarray:
-        n = len(frame)
+    def _out_of_fold_scores(self, features, target, weight, n_classes) -> tuple[np.ndarray, np.ndarray]:
+        """Scores of texts by models that did not see them: ``cv`` folds; above ``LARGE`` distinct texts,
+        one model trained on ``LARGE`` of them scores up to ``LARGE`` others (training stays within a
+        minute for 100k texts; that model is a little weaker than the final one, so the calibrated
+        confidence and the review threshold err on the careful side)."""
+        from cs_toolkit.progress import track
+
+        n = features.shape[0]
         folds = min(self.cv, n)
-        scores = np.full((n, len(classes)), np.nan)
         if folds < 2:
             raise TrainingDataError("need at least two labelled texts")
-        splitter = KFold(folds, shuffle=True, random_state=self.random_state)
-        for train, test in track(splitter.split(frame), f"training: {folds} calibration folds", total=folds):
-            part = self._pipeline()
-            t_train = target[train]
-            if self.multi_label:
-                present = t_train.sum(axis=0) > 0
-                if present.sum() < 2:
-                    continue
-                # labels never (or always) seen in this fold cannot be fitted: score them as absent
-                varied = present & (t_train.sum(axis=0) < len(train))
-                part.fit(frame.iloc[train], t_train[:, varied])
-                s = np.full((len(test), len(classes)), -1.0)
-                s[:, varied] = part.decision_function(frame.iloc[test])
-                scores[test] = s
-            else:
-                seen = np.unique(t_train)
-                if len(seen) < 2:
-                    continue
-                part.fit(frame.iloc[train], t_train, classifier__sample_weight=weight[train])
-                s = _two_columns(part.decision_function(frame.iloc[test]))
-                full = np.full((len(test), len(classes)), -10.0)  # a class absent from the fold: very unlikely
-                full[:, np.searchsorted(classes, seen)] = s
-                scores[test] = full
-        scores[np.isnan(scores)] = 0.0
-        return scores
-
-    @staticmethod
-    def _fit_temperature(scores: np.ndarray, target: np.ndarray) -> float:
-        classes = np.array(sorted(set(target)), dtype=object)
-        idx = np.searchsorted(classes, target)
-
-        def loss(log_t: float) -> float:
-            return -log_softmax(scores / np.exp(log_t), axis=1)[np.arange(len(idx)), idx].mean()
-
-        res = minimize_scalar(loss, bounds=(-5, 3), method="bounded")
-        return float(np.exp(res.x))
-
-    @staticmethod
-    def _fit_platt(scores: np.ndarray, target: np.ndarray) -> np.ndarray:
-        params = np.zeros((scores.shape[1], 2))
-        for j in range(scores.shape[1]):
-            yj = target[:, j]
-            if yj.min() == yj.max():
-                params[j] = (1.0, 0.0 if yj[0] else -5.0)
-                continue
-            lr = LogisticRegression(C=100.0).fit(scores[:, [j]], yj)
-            params[j] = (lr.coef_[0, 0], lr.intercept_[0])
-        return params
-
-    def _multi_proba(self, scores: np.ndarray) -> np.ndarray:
-        return expit(scores * self.platt_[:, 0] + self.platt_[:, 1])
-
-    @staticmethod
-    def _multi_decide(scores: np.ndarray) -> np.ndarray:
-        """Labels on the positive side of their SVM margin; every complaint gets at least one."""
-        pred = (scores > 0).astype(int)
-        pred[np.arange(len(pred)), scores.argmax(axis=1)] = 1
-        return pred
-
-    @staticmethod
-    def _multi_confidence(proba: np.ndarray, pred: np.ndarray) -> np.ndarray:
-        # probability that the whole label set is right, treating labels as independent
-        p = np.where(pred == 1, proba, 1 - proba)
-        return np.exp(np.log(np.clip(p, 1e-12, 1)).sum(axis=1))
+        rng = np.random.default_rng(self.random_state)
+        scores = np.zeros((n, n_classes))
+        scored = np.zeros(n, dtype=bool)
+        if n > LARGE:
+            order = rng.permutation(n)
+            parts = [(order[:LARGE], order[LARGE:2 * LARGE])]
+        else:
+            fold_of = rng.permutation(np.arange(n) % folds)
+            parts = [(np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)) for k in range(folds)]
+        for train, test in track(parts, f"training: {len(parts)} calibration fold(s)", total=len(parts)):
+            W, b = self._linear(features[train], target[train], weight[train], n_classes)
+            scores[test] = features[test] @ W.T + b
+            scored[test] = True
+        return scores, scored
 
     # ------------------------------------------------------------------ predict
     def decision_function(self, X: Sequence[object]) -> np.ndarray:
-        """Margins, one column per class (two columns for two classes)."""
+        """Margins, one column per class."""
+        return self._scores(X)[0]
+
+    def _scores(self, X: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:
+        """Margins, and whether each text has any feature the model knows (if not, its margins are
+        the intercepts alone: a guess)."""
         # Each distinct text is scored once: complaint logs repeat themselves (group complaints, resubmissions).
-        texts = pd.Series([normalize(t) for t in X], dtype=object)
-        codes, uniques = pd.factorize(texts)
-        scores = self.pipeline_.decision_function(_frame(list(uniques), self.use_jieba))
-        scores = scores if self.multi_label else _two_columns(scores)
-        return scores[codes]
+        codes, uniques = pd.factorize(pd.Series(normalize_many(X), dtype=object))
+        uniques = list(uniques)
+        scores = np.empty((len(uniques), len(self.classes_)), dtype=np.float64)
+        known = np.zeros(len(uniques), dtype=bool)
+        for start in range(0, len(uniques), PREDICT_CHUNK):  # bounded memory for any number of rows
+            part = uniques[start:start + PREDICT_CHUNK]
+            features = self._features(part)
+            scores[start:start + len(part)] = np.asarray(features @ self.coef_.T) + self.intercept_
+            known[start:start + len(part)] = np.diff(features.indptr) > 0
+        return scores[codes], known[codes]
+
+    def _multi_proba(self, scores: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(scores * self.platt_[:, 0] + self.platt_[:, 1])))
+
+    def _proba(self, scores: np.ndarray) -> np.ndarray:
+        if self.multi_label:
+            return self._multi_proba(scores)
+        z = scores / self.temperature_
+        z = np.exp(z - z.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
 
     def predict_proba(self, X: Sequence[object]) -> np.ndarray:
         """Calibrated probabilities: one column per class (per label when ``multi_label``)."""
-        scores = self.decision_function(X)
-        if self.multi_label:
-            return self._multi_proba(scores)
-        return softmax(scores / self.temperature_, axis=1)
+        return self._proba(self.decision_function(X))
 
     def predict(self, X: Sequence[object]) -> np.ndarray:
         """Labels (single-label) or a 0/1 indicator matrix over ``classes_`` (multi-label)."""
         scores = self.decision_function(X)
         if self.multi_label:
-            return self._multi_decide(scores)
+            return _multi_decide(scores, self._multi_proba(scores))
         return self.classes_[scores.argmax(axis=1)]
 
-    def predict_with_confidence(self, X: Sequence[object]) -> pd.DataFrame:
-        """``category`` (labels joined by ``|`` when multi-label), ``confidence`` and ``needs_review``."""
-        scores = self.decision_function(X)
+    def predict_with_confidence(self, X: Sequence[object], sep: str = "|") -> pd.DataFrame:
+        """``category`` (labels joined by ``sep`` when multi-label), ``confidence``, ``category_2``,
+        ``confidence_2`` (a close second category, see the module's docstring) and ``needs_review``.
+
+        A text with nothing the model knows (no n-gram of its vocabulary: an unknown script, only
+        emoji) gets the most common category's guess with confidence 0, so it goes to review."""
+        scores, known = self._scores(X)
+        proba = self._proba(scores)
+        n = len(scores)
+        rows = np.arange(n)
         if self.multi_label:
-            proba = self._multi_proba(scores)
-            pred = self._multi_decide(scores)
-            categories = ["|".join(self.classes_[row.astype(bool)]) for row in pred]
-            confidence = self._multi_confidence(proba, pred)
+            pred = _multi_decide(scores, proba).astype(bool)
+            categories = _join_labels(pred, self.classes_, sep)
+            confidence = _multi_confidence(proba, pred)
+            reference = np.where(pred, proba, np.inf).min(axis=1)  # the weakest chosen label
+            left = np.where(pred, -np.inf, proba)
         else:
-            proba = softmax(scores / self.temperature_, axis=1)
-            categories = self.classes_[proba.argmax(axis=1)]
-            confidence = proba.max(axis=1)
+            top = proba.argmax(axis=1)
+            categories = self.classes_[top]
+            confidence = proba[rows, top]
+            reference = confidence
+            left = proba.copy()
+            left[rows, top] = -np.inf
+        second = left.argmax(axis=1) if left.shape[1] else np.zeros(n, dtype=int)
+        p2 = left[rows, second] if left.shape[1] else np.full(n, -np.inf)
+        close = np.isfinite(p2) & (p2 >= self.second_ratio * reference) & known
+        confidence = np.where(known, confidence, 0.0)
+        category_2 = np.where(close, self.classes_[second].astype(str), "")
         return pd.DataFrame({"category": categories, "confidence": confidence,
+                             "category_2": category_2, "confidence_2": np.where(close, p2, np.nan),
                              "needs_review": confidence < self.review_threshold_})
 
 
-def _collapse_duplicates(frame: pd.DataFrame, target: np.ndarray, multi_label: bool):
+def _report_cleaned_labels(y, multi_label: bool) -> None:
+    """Say which labels were written differently (stray or full-width spaces, full-width letters)."""
+    raw = {str(v) for row in y for v in (row if multi_label and not isinstance(row, str) else [row])}
+    changed = sorted((r, clean_label(r)) for r in raw if clean_label(r) != r)
+    if changed:
+        shown = ", ".join(f"{r!r} -> {c!r}" for r, c in changed[:5])
+        log.warning("%d label spelling(s) cleaned (stray or full-width spaces, full-width characters): %s%s",
+                    len(changed), shown, " ..." if len(changed) > 5 else "")
+
+
+def _join_labels(pred: np.ndarray, classes: np.ndarray, sep: str) -> np.ndarray:
+    # distinct label sets are few: join each once
+    codes, patterns = pd.factorize(pd.Series([row.tobytes() for row in np.packbits(pred, axis=1)]))
+    joined = [sep.join(classes[np.unpackbits(np.frombuffer(p, dtype=np.uint8))[: len(classes)].astype(bool)])
+              for p in patterns]
+    return np.asarray(joined, dtype=object)[codes]
+
+
+def _collapse_duplicates(texts: list[str], target: np.ndarray, multi_label: bool):
     """Identical (text, labels) rows become one row weighted by its count: the same SVM problem, but
     repeated rows no longer stall liblinear's dual solver (complaint logs repeat themselves a lot)."""
     label_key = ["|".join(map(str, np.flatnonzero(row))) for row in target] if multi_label else list(target)
-    keys = pd.Series(list(zip(frame["cjk"], frame["words"], label_key, strict=True)))
-    codes, uniques = pd.factorize(keys)
+    codes, _ = pd.factorize(pd.Series(list(zip(texts, label_key, strict=True)), dtype=object))
     first = np.unique(codes, return_index=True)[1]
     weight = np.bincount(codes).astype(float)
-    if multi_label:
-        # OneVsRestClassifier takes no sample weights: keep the repeats for it (rarely many in real logs)
-        return frame, target, np.ones(len(frame))
-    return frame.iloc[first].reset_index(drop=True), target[first], weight
+    return [texts[i] for i in first], target[first], weight
 
 
-def _two_columns(scores: np.ndarray) -> np.ndarray:
-    """A binary SVM gives one margin (for the second class); make it one column per class."""
-    return np.column_stack([-scores, scores]) if scores.ndim == 1 else scores
+def _fit_temperature(scores: np.ndarray, idx: np.ndarray) -> float:
+    from scipy.optimize import minimize_scalar
+    from scipy.special import log_softmax
+
+    def loss(log_t: float) -> float:
+        return -log_softmax(scores / np.exp(log_t), axis=1)[np.arange(len(idx)), idx].mean()
+
+    res = minimize_scalar(loss, bounds=(-5, 3), method="bounded")
+    return float(np.exp(res.x))
+
+
+def _fit_platt(scores: np.ndarray, target: np.ndarray) -> np.ndarray:
+    from sklearn.linear_model import LogisticRegression
+
+    params = np.zeros((scores.shape[1], 2))
+    for j in range(scores.shape[1]):
+        yj = target[:, j]
+        if yj.min() == yj.max():
+            params[j] = (1.0, 0.0 if yj[0] else -5.0)
+            continue
+        lr = LogisticRegression(C=100.0).fit(scores[:, [j]], yj)
+        params[j] = (lr.coef_[0, 0], lr.intercept_[0])
+    return params
+
+
+def _multi_decide(scores: np.ndarray, proba: np.ndarray | None = None) -> np.ndarray:
+    """Labels on the positive side of their SVM margin; every complaint gets at least one (the most
+    probable label, by calibrated probability when given)."""
+    pred = (scores > 0).astype(int)
+    pred[np.arange(len(pred)), (scores if proba is None else proba).argmax(axis=1)] = 1
+    return pred
+
+
+def _multi_confidence(proba: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    # probability that the whole label set is right, treating labels as independent
+    p = np.where(pred == 1, proba, 1 - proba)
+    return np.exp(np.log(np.clip(p, 1e-12, 1)).sum(axis=1))
 
 
 def _review_threshold(confidence: np.ndarray, correct: np.ndarray, target: float) -> tuple[float, float, float]:

@@ -2,8 +2,8 @@
 
 A skops file describes every object as a node (``__loader__``, ``__module__``, ``__class__``). Before
 skops builds anything, every node of the payload's ``schema.json`` is checked against an explicit list
-of (loader, module, class) triples: the scikit-learn estimators the complaint model is made of, NumPy
-arrays and scalar types, and plain containers and strings. Functions, methods, operators, partials,
+of (loader, module, class) triples: NumPy arrays, plain containers (dicts with string keys, lists,
+tuples), strings and numbers; that is all a complaint model is made of (no estimator object is saved). Functions, methods, operators, partials,
 builtins such as ``exec``/``eval``, other modules and unknown classes are refused by name, never by
 prefix. skops is then told to trust only what passed.
 """
@@ -22,22 +22,13 @@ _CONTAINERS = {
     ("DictNode", "builtins", "dict"),
     ("ListNode", "builtins", "list"),
     ("TupleNode", "builtins", "tuple"),
-    ("SliceNode", "builtins", "slice"),
     ("NdArrayNode", "numpy", "ndarray"),
 }
 _SCALARS = {("JsonNode", "builtins", name) for name in ("str", "int", "float", "bool", "NoneType")}
-_TYPES = {("TypeNode", "builtins", name) for name in ("str", "int", "float", "bool")} | {
-    ("TypeNode", "numpy", name) for name in ("float32", "float64", "int32", "int64", "bool_", "str_")}
-_ESTIMATORS = {
-    ("ObjectNode", "sklearn.pipeline", "Pipeline"),
-    ("ObjectNode", "sklearn.compose._column_transformer", "ColumnTransformer"),
-    ("ObjectNode", "sklearn.feature_extraction.text", "TfidfVectorizer"),
-    ("ObjectNode", "sklearn.feature_extraction.text", "TfidfTransformer"),
-    ("ObjectNode", "sklearn.svm._classes", "LinearSVC"),
-    ("ObjectNode", "sklearn.linear_model._logistic", "LogisticRegression"),
-    ("ObjectNode", "sklearn.multiclass", "OneVsRestClassifier"),
-    ("ObjectNode", "sklearn.preprocessing._label", "LabelBinarizer"),
-}
+# the key type of every dict (skops records it as a type node)
+_TYPES = {("TypeNode", "builtins", "str")}
+# A complaint model (format 2) is arrays, numbers and strings only: no estimator object is saved.
+_ESTIMATORS: set[tuple[str, str, str]] = set()
 ALLOWED = frozenset(_CONTAINERS | _SCALARS | _TYPES | _ESTIMATORS)
 
 

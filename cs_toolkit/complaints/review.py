@@ -609,7 +609,7 @@ def queue_from_store(store, period=None, *, model=None, taxonomy=None, text: str
     """The review queue of the store's complaints created in ``period`` (all when None), categorised with
     ``model`` (or the ``taxonomy``'s rules); complaints reviewed before are left out. Texts are redacted
     (phone numbers, e-mails, ID numbers and the customers' names) after the check codes are made."""
-    from cs_toolkit.complaints.categorise import categorise
+    from cs_toolkit.complaints.categorise_table import categorise
     from cs_toolkit.complaints.taxonomy import load_taxonomy
 
     complaints = store.read("complaints", period=period)

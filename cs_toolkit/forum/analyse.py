@@ -36,7 +36,7 @@ def analyse_posts(posts: pd.DataFrame, *, projects: Mapping[str, str] | None = N
     language : {"zh", "en"}
         Language of ``escalation_reason``.
     """
-    from cs_toolkit.complaints.categorise import categorise
+    from cs_toolkit.complaints.categorise_table import categorise
     from cs_toolkit.complaints.escalation import flag_escalations
     from cs_toolkit.complaints.taxonomy import load_taxonomy
 
