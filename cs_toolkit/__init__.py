@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-import importlib
+from cs_toolkit._lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -35,19 +35,5 @@ _EXPORTS = {
     "load_settings": "cs_toolkit.settings",
 }
 _SUBMODULES = {"demo", "io", "survey", "complaints", "reports", "store", "satisfaction"}
-__all__ = [*_EXPORTS, *sorted(_SUBMODULES), "__version__"]
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    elif name in _SUBMODULES:
-        value = importlib.import_module(f"cs_toolkit.{name}")
-    else:
-        raise AttributeError(f"module 'cs_toolkit' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__, __all__ = lazy_names(__name__, _EXPORTS, _SUBMODULES)
+__all__ = [*__all__, "__version__"]

@@ -9,7 +9,7 @@ evaluation helpers, the review loop (``review_queue``, ``write_review_workbook``
 
 from __future__ import annotations
 
-import importlib
+from cs_toolkit._lazy import lazy_names
 
 # Loaded on first use: `cs-toolkit complaints predict` should not pay for clustering or metrics imports.
 _EXPORTS = {
@@ -42,16 +42,4 @@ _EXPORTS = {
     "review_queue": "review",
     "write_review_workbook": "review",
 }
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'cs_toolkit.complaints' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"cs_toolkit.complaints.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__, __all__ = lazy_names(__name__, _EXPORTS)

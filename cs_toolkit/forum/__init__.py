@@ -10,7 +10,7 @@ announced by alerts.
 
 from __future__ import annotations
 
-import importlib
+from cs_toolkit._lazy import lazy_names
 
 _EXPORTS = {
     "read_posts": "reader",
@@ -29,16 +29,4 @@ _EXPORTS = {
     "Alert": "alerts",
     "check_forum": "alerts",
 }
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'cs_toolkit.forum' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"cs_toolkit.forum.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__, __all__ = lazy_names(__name__, _EXPORTS)

@@ -5,7 +5,7 @@ Loaded on first use, so that redacting an error line does not import papermill."
 
 from __future__ import annotations
 
-import importlib
+from cs_toolkit._lazy import lazy_names
 
 _EXPORTS = {
     "Redactor": "redact",
@@ -18,16 +18,4 @@ _EXPORTS = {
     "report_inputs": "inputs",
     "REPORTS": "registry",
 }
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'cs_toolkit.reports' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"cs_toolkit.reports.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__, __all__ = lazy_names(__name__, _EXPORTS)

@@ -19,7 +19,7 @@ Examples
 
 from __future__ import annotations
 
-import importlib
+from cs_toolkit._lazy import lazy_names
 
 _EXPORTS = {
     "QUADRANTS": "cs_toolkit.satisfaction._common",
@@ -41,19 +41,4 @@ _EXPORTS = {
     "parse_model_specs": "cs_toolkit.satisfaction.specs",
 }
 _SUBMODULES = {"drivers", "pls", "pls_quality", "kano", "servqual", "charts", "specs", "demo"}
-__all__ = [*_EXPORTS, *sorted(_SUBMODULES)]
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    elif name in _SUBMODULES:
-        value = importlib.import_module(f"cs_toolkit.satisfaction.{name}")
-    else:
-        raise AttributeError(f"module 'cs_toolkit.satisfaction' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__, __all__ = lazy_names(__name__, _EXPORTS, _SUBMODULES)
