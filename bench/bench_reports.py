@@ -10,25 +10,16 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import yaml
+from _timing import median_seconds  # bench/ is on sys.path when a benchmark runs
 
 from cs_toolkit.prefect_env import prepare_local_prefect, use_local_prefect
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -71,8 +62,8 @@ def main() -> None:
 
         flow()  # warm: starts the ephemeral server, imports, first kernel
         bare()
-        t_bare = median_time(bare, args.repeats)
-        t_flow = median_time(flow, args.repeats)
+        t_bare = median_seconds(bare, args.repeats)
+        t_flow = median_seconds(flow, args.repeats)
         print("report run: Prefect flow (run, HTML, redact, publish) vs bare papermill, same warm process")
         print(f"{'bare papermill s':>17} {'flow s':>8} {'ratio':>6}")
         print(f"{t_bare:>17.2f} {t_flow:>8.2f} {t_flow / t_bare:>6.2f}")

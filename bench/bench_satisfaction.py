@@ -21,13 +21,11 @@ ratio of our time to the baseline's.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _timing import timed as _timed  # bench/ is on sys.path when a benchmark runs
 
 from cs_toolkit import demo
 from cs_toolkit.satisfaction import PLSPathModel, key_drivers
@@ -39,16 +37,8 @@ MOBI = ROOT.parent / "shared" / "data" / "surveys" / "ecsi_mobi"
 
 def timed(fn, repeats: int) -> tuple[float, float]:
     """Median seconds over ``repeats`` runs and the peak traced memory (MB) of one more run."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    tracemalloc.start()
-    fn()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return statistics.median(times), peak / 1e6
+    seconds, peak = _timed(fn, repeats)
+    return seconds, peak / 1e6
 
 
 def ecsi() -> tuple[pd.DataFrame, list, dict, str]:

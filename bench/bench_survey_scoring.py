@@ -11,11 +11,9 @@ the same 10 items by the same segments, in the same process. Prints one table.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-import tracemalloc
 
 import pandas as pd
+from _timing import timed  # bench/ is on sys.path when a benchmark runs
 
 from cs_toolkit import SurveyDesign
 from cs_toolkit.demo import make_large_survey
@@ -41,19 +39,6 @@ def scored_table(df: pd.DataFrame, items: list[str]) -> list[pd.DataFrame]:
         for item in items[1:]:
             out.append(design.share(item, [4, 5], by=seg))
     return out
-
-
-def timed(fn, repeats: int) -> tuple[float, float]:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    tracemalloc.start()
-    fn()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return statistics.median(times), peak
 
 
 def main() -> None:

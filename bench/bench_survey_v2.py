@@ -22,15 +22,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import tempfile
-import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _timing import timed  # bench/ is on sys.path when a benchmark runs
 
 from cs_toolkit import SurveyDesign
 from cs_toolkit.demo import make_large_survey
@@ -64,19 +62,6 @@ def ours(df: pd.DataFrame, margins: dict) -> dict:
         TASKS[2]: lambda: jk.mean(ITEMS),
         TASKS[3]: lambda: design.calibrate(margins).mean(ITEMS),
     }
-
-
-def timed(fn, repeats: int) -> tuple[float, float]:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    tracemalloc.start()
-    fn()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return statistics.median(times), peak
 
 
 R_SCRIPT = r"""
