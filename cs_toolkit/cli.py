@@ -103,10 +103,19 @@ def cmd_survey_crosstab(args) -> int:
 
 
 def _complaint_table(path, text: str, label: str | None = None):
+    """The table, with ``text`` naming one column or several joined by "+" (``留言主题+留言详情``: a title and
+    its body, read as one text with a line break between them)."""
     from cs_toolkit.io.tables import read_table
 
     table = read_table(path)
-    table.require([text, label], "named on the command line")
+    parts = [text] if text is None or text in table.frame.columns else [p.strip() for p in text.split("+")]
+    table.require([*parts, label], "named on the command line")
+    if len(parts) > 1:
+        columns = [table.frame[p].fillna("").astype(str).str.strip() for p in parts]
+        joined = columns[0]
+        for column in columns[1:]:
+            joined = joined.str.cat(column, sep="\n").str.strip()
+        table.frame[text] = joined
     return table
 
 
@@ -538,7 +547,7 @@ def build_parser() -> argparse.ArgumentParser:
     csub = complaints.add_subparsers(dest="complaints_command", required=True)
     train = csub.add_parser("train", help="train a categoriser on labelled complaints (a file, or the store)")
     train.add_argument("data", nargs="?", help="labelled complaints (CSV/XLSX...); omit with --from-store")
-    train.add_argument("--text", help="text column (with --from-store: default text)")
+    train.add_argument("--text", help="text column, or columns joined by + (title+body); with --from-store: default text")
     train.add_argument("--label", help="label column (with --from-store: an optional column of the complaints "
                                        "table whose labels the reviewed ones override)")
     train.add_argument("--multi-label", action="store_true")
@@ -557,7 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_complaints_train)
     predict = csub.add_parser("predict", help="categorise complaints and flag escalations")
     predict.add_argument("input")
-    predict.add_argument("--text", required=True)
+    predict.add_argument("--text", required=True, help="text column, or columns joined by + (title+body)")
     predict.add_argument("--out", required=True)
     predict.add_argument("--model")
     predict.add_argument("--taxonomy", help="default or a taxonomy YAML (rules; with --model: version check)")
@@ -568,7 +577,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.set_defaults(func=cmd_complaints_predict)
     evaluate = csub.add_parser("evaluate", help="evaluate a model on labelled complaints")
     evaluate.add_argument("data")
-    evaluate.add_argument("--text", required=True)
+    evaluate.add_argument("--text", required=True, help="text column, or columns joined by + (title+body)")
     evaluate.add_argument("--label", required=True)
     evaluate.add_argument("--model", required=True)
     evaluate.add_argument("--label-sep")

@@ -220,6 +220,30 @@ def test_cli_train_predict_evaluate_on_generated_log(tmp_path, capsys):
     assert "labels the model never saw" in capsys.readouterr().out
 
 
+def test_cli_reads_title_and_body_columns_as_one_text(tmp_path, capsys):
+    def split(frame):
+        # the category's words are in the body only for half the rows, in the title only for the others
+        cut = np.where(np.arange(len(frame)) % 2 == 0, 0, frame["text"].str.len())
+        return frame.assign(title=[t[c:] for t, c in zip(frame["text"], cut)],
+                            body=[t[:c] for t, c in zip(frame["text"], cut)])
+
+    train, test = split(make_complaints(600, seed=7)), split(make_complaints(200, seed=8))
+    train.to_csv(tmp_path / "train.csv", index=False)
+    test.to_csv(tmp_path / "test.csv", index=False)
+    model = tmp_path / "tb.model"
+    assert main(["complaints", "train", str(tmp_path / "train.csv"), "--text", "title+body", "--label", "category",
+                 "--model", str(model)]) == 0
+    assert "training on 600" in capsys.readouterr().out  # no row lost an empty title or body
+    assert main(["complaints", "predict", str(tmp_path / "test.csv"), "--text", "title + body", "--out",
+                 str(tmp_path / "out.csv"), "--model", str(model)]) == 0
+    out = pd.read_csv(tmp_path / "out.csv", encoding="utf-8-sig")
+    assert (out["category"].to_numpy() == test["category"].to_numpy()).mean() > 0.9
+    capsys.readouterr()
+    assert main(["complaints", "predict", str(tmp_path / "test.csv"), "--text", "titel+body", "--out",
+                 str(tmp_path / "x.csv"), "--model", str(model)]) != 0
+    assert "['titel']" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()
+
+
 @pytest.mark.slow
 @pytest.mark.shared_data
 def test_cli_on_shared_chezhiwang(tmp_path, capsys):
