@@ -222,10 +222,10 @@ def test_cli_train_predict_evaluate_on_generated_log(tmp_path, capsys):
 
 def test_cli_reads_title_and_body_columns_as_one_text(tmp_path, capsys):
     def split(frame):
-        # the category's words are in the body only for half the rows, in the title only for the others
+        # the whole text is the title of half the rows and the body of the others (the other part empty)
         cut = np.where(np.arange(len(frame)) % 2 == 0, 0, frame["text"].str.len())
-        return frame.assign(title=[t[c:] for t, c in zip(frame["text"], cut)],
-                            body=[t[:c] for t, c in zip(frame["text"], cut)])
+        return frame.assign(title=[t[c:] for t, c in zip(frame["text"], cut, strict=True)],
+                            body=[t[:c] for t, c in zip(frame["text"], cut, strict=True)])
 
     train, test = split(make_complaints(600, seed=7)), split(make_complaints(200, seed=8))
     train.to_csv(tmp_path / "train.csv", index=False)
