@@ -396,7 +396,7 @@ def cmd_ingest(args) -> int:
 
     settings = _settings(args)
     store = Store(settings.store_url)
-    summary = store.ingest(settings.inbox, settings.survey_config)
+    summary = store.ingest(settings.inbox, settings.survey_config, timezone=settings.timezone)
     if not summary.files:
         print(f"{settings.inbox}: no exports waiting in surveys/, complaints/ or posts/")
     for f in summary.files:

@@ -32,7 +32,8 @@ def _not_a_report_failure(task, task_run, state) -> bool:
 @task(name="ingest-inbox", retries=2, retry_delay_seconds=2)
 def ingest_task(root: str | None, inbox: str | None, store: str | None, survey_config: str | None) -> list[dict]:
     settings = load_settings(root=root, inbox=inbox, store=store, survey_config=survey_config)
-    summary = Store(settings.store_url).ingest(settings.inbox, settings.survey_config, progress=False)
+    summary = Store(settings.store_url).ingest(settings.inbox, settings.survey_config, progress=False,
+                                              timezone=settings.timezone)
     return [{k: (str(v) if k == "ingested_at" else v) for k, v in f.items()} for f in summary.files]
 
 

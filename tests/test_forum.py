@@ -108,6 +108,17 @@ def test_the_inbox_ingests_posts_sets_bad_files_aside_and_adds_nothing_twice(tmp
     assert len(store.read("posts", period="2026-11")) > 100
 
 
+def test_post_times_with_an_offset_are_kept_in_the_settings_timezone(tmp_path):
+    inbox = tmp_path / "inbox"
+    (inbox / "posts").mkdir(parents=True)
+    (inbox / "posts" / "p.csv").write_text("post_id,posted_at,source,title,text,url\n"
+                                           "a1,2026-11-03T10:15:00+08:00,论坛,标题,电梯困人,https://x.example/1\n",
+                                           encoding="utf-8")
+    store = Store(tmp_path / "store.duckdb")
+    store.ingest(inbox, tmp_path / "no_survey_config.yaml", progress=False, timezone="Europe/London")
+    assert store.read("posts")["posted_at"].iloc[0] == pd.Timestamp("2026-11-03 02:15:00")  # GMT in November
+
+
 # ------------------------------------------------------------------------------------------ analysis
 def test_projects_are_found_by_name_and_alias_and_ambiguous_aliases_refused():
     terms = project_terms(NAMES, PROJECT_ALIASES)

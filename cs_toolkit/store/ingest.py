@@ -73,7 +73,8 @@ def inbox_files(inbox: Path) -> list[tuple[str, Path]]:
     return found
 
 
-def ingest_inbox(store: Store, inbox: str | Path, survey_config, progress: bool | None = None) -> IngestSummary:
+def ingest_inbox(store: Store, inbox: str | Path, survey_config, progress: bool | None = None,
+                 timezone: str = "Asia/Shanghai") -> IngestSummary:
     """Ingest every export in ``inbox`` into ``store`` (see the module docstring for the rules).
 
     Parameters
@@ -85,6 +86,8 @@ def ingest_inbox(store: Store, inbox: str | Path, survey_config, progress: bool 
         Only read when there are survey exports waiting.
     progress : bool, optional
         Show a progress bar (default: when the terminal is interactive).
+    timezone : str, default "Asia/Shanghai"
+        Post times given with a UTC offset are converted to this zone's local time (the settings' ``timezone``).
 
     Returns
     -------
@@ -97,7 +100,7 @@ def ingest_inbox(store: Store, inbox: str | Path, survey_config, progress: bool 
     cfg = as_config(survey_config) if any(kind == "surveys" for kind, _ in files) else None
     summary = IngestSummary()
     for kind, path in track(files, "ingest", enabled=progress):
-        record = ingest_file(store, inbox, kind, path, cfg)
+        record = ingest_file(store, inbox, kind, path, cfg, timezone)
         if record is not None:
             summary.files.append(record)
             log.info("%s: %s (%s kept, %s rejected, %s added, %s replaced)", path.name, record["status"],
@@ -105,7 +108,7 @@ def ingest_inbox(store: Store, inbox: str | Path, survey_config, progress: bool 
     return summary
 
 
-def ingest_file(store: Store, inbox: Path, kind: str, path: Path, cfg) -> dict | None:
+def ingest_file(store: Store, inbox: Path, kind: str, path: Path, cfg, timezone: str = "Asia/Shanghai") -> dict | None:
     """Ingest one file; returns its record, or None when another ingest took the file first."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     record = {"file": path.name, "kind": kind, "sha256": None, "status": None, "rows_read": None, "kept": None,
@@ -115,7 +118,7 @@ def ingest_file(store: Store, inbox: Path, kind: str, path: Path, cfg) -> dict |
         if _seen_before(store, record["sha256"]):  # skip reading a file whose content is already in
             rows = problems = None
         else:
-            rows, problems, key, time_column, rows_read = _read(kind, path, cfg, record["sha256"], now)
+            rows, problems, key, time_column, rows_read = _read(kind, path, cfg, record["sha256"], now, timezone)
             record.update(rows_read=rows_read, kept=len(rows),
                           rejected=int(problems["row"].nunique()) if len(problems) else 0)
         with store.backend.write() as con:
@@ -125,7 +128,7 @@ def ingest_file(store: Store, inbox: Path, kind: str, path: Path, cfg) -> dict |
                               reason="the same content was ingested before; nothing added")
             else:
                 if rows is None:  # recorded as seen, but no longer: read it after all
-                    rows, problems, key, time_column, rows_read = _read(kind, path, cfg, record["sha256"], now)
+                    rows, problems, key, time_column, rows_read = _read(kind, path, cfg, record["sha256"], now, timezone)
                     record.update(rows_read=rows_read, kept=len(rows),
                                   rejected=int(problems["row"].nunique()) if len(problems) else 0)
                 added, replaced = store.upsert(kind, rows, key, time_column, con=con) if len(rows) else (0, 0)
@@ -149,7 +152,7 @@ def ingest_file(store: Store, inbox: Path, kind: str, path: Path, cfg) -> dict |
     return record
 
 
-def _read(kind: str, path: Path, cfg, sha: str, now) -> tuple[pd.DataFrame, pd.DataFrame, str, str | None, int]:
+def _read(kind: str, path: Path, cfg, sha: str, now, timezone: str = "Asia/Shanghai") -> tuple[pd.DataFrame, pd.DataFrame, str, str | None, int]:
     """Good rows (with source columns), problem rows, key column, time column, rows read."""
     if kind == "surveys":
         from cs_toolkit.survey.reader import read_survey
@@ -160,7 +163,7 @@ def _read(kind: str, path: Path, cfg, sha: str, now) -> tuple[pd.DataFrame, pd.D
     elif kind == "posts":
         from cs_toolkit.forum.reader import KEY, TIME, read_posts
 
-        posts = read_posts(path)
+        posts = read_posts(path, timezone=timezone)
         good, problems, rows_read = posts.data, posts.rejected, posts.rows_read
         key, time_column = KEY, TIME
     else:

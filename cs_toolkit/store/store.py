@@ -262,14 +262,14 @@ class Store:
         return key, (None if pd.isna(time_column) else time_column)
 
     # ------------------------------------------------------------------ ingest
-    def ingest(self, inbox, survey_config, progress: bool | None = None):
-        """Ingest every export waiting in ``inbox/surveys`` and ``inbox/complaints``.
+    def ingest(self, inbox, survey_config, progress: bool | None = None, timezone: str = "Asia/Shanghai"):
+        """Ingest every export waiting in ``inbox/surveys``, ``inbox/complaints`` and ``inbox/posts``.
 
         See :func:`cs_toolkit.store.ingest.ingest_inbox`; returns its :class:`IngestSummary`.
         """
         from cs_toolkit.store.ingest import ingest_inbox
 
-        return ingest_inbox(self, inbox, survey_config, progress=progress)
+        return ingest_inbox(self, inbox, survey_config, progress=progress, timezone=timezone)
 
 
 def _period_from_text(text: str) -> Period:
