@@ -111,6 +111,8 @@ def test_model_file_round_trip_and_refusals(trained, tmp_path, log):
     loaded, card = load_model(path)
     assert card["taxonomy_version"] == "2026.1" and card["classes"] == list(trained.classes_)
     assert (loaded.predict(log["text"][:200]) == trained.predict(log["text"][:200])).all()
+    assert loaded.text_features_ == trained.text_features_ and loaded.selection_ == trained.selection_
+    assert np.allclose(loaded.biases_, trained.biases_) and trained.biases_.any()  # (already in intercept_)
     with pytest.raises(ModelFileError, match="taxonomy version"):
         load_model(path, taxonomy_version="1999.1")
     broken = tmp_path / "broken.model"
@@ -262,17 +264,24 @@ def test_cli_on_shared_chezhiwang(tmp_path, capsys):
 
 # ---------------------------------------------------------------------------------------------- second round
 def test_second_category_when_close_and_passed_through(trained):
-    texts = ["电梯经常停运，卫生间顶棚漏水", "物业费突然上涨没有公示"]
-    out = trained.predict_with_confidence(texts)
+    # two-issue complaints: two generated complaints of different categories joined in one text
+    other = make_complaints(400, seed=11)
+    first, second = other.iloc[:200].reset_index(drop=True), other.iloc[200:].reset_index(drop=True)
+    differ = first["category"] != second["category"]
+    texts = (first["text"] + "，另外" + second["text"])[differ].tolist()
+    pair = list(zip(first["category"][differ], second["category"][differ], strict=True))
+    out = trained.predict_with_confidence(texts + ["物业费突然上涨没有公示"])
     assert {"category", "confidence", "category_2", "confidence_2", "needs_review"} <= set(out.columns)
-    two = out.iloc[0]
-    # the second issue of a two-issue complaint is named, and it is "close" by the documented rule
-    assert {two["category"], two["category_2"]} == {"quality.equipment", "quality.leak"}
-    assert two["confidence_2"] >= trained.second_ratio * two["confidence"]
-    one = out.iloc[1]
+    two, one = out.iloc[:-1], out.iloc[-1]
+    named = two["category_2"] != ""
+    # the second issue is named for a good share of them, and it is "close" by the documented rule
+    both = np.mean([{c, c2} == set(p) for c, c2, p in zip(two["category"], two["category_2"], pair, strict=True)])
+    assert both > 0.3, both
+    assert (two["confidence_2"][named] >= trained.second_ratio * two["confidence"][named]).all()
+    assert two["confidence_2"][~named].isna().all()
     assert one["category"] == "property.fees" and one["category_2"] == "" and np.isnan(one["confidence_2"])
-    table = categorise(pd.DataFrame({"text": texts + [""]}), "text", model=trained)
-    assert table["category_2"].tolist()[1:] == ["", ""] and table["category_2"].iloc[0] == two["category_2"]
+    table = categorise(pd.DataFrame({"text": [texts[0], "物业费突然上涨没有公示", ""]}), "text", model=trained)
+    assert table["category_2"].tolist()[1:] == ["", ""] and table["category_2"].iloc[0] == two["category_2"].iloc[0]
     # a model that never finds anything close reports no second category
     strict = ComplaintClassifier(cv=3, second_ratio=1.01).fit(["漏水", "渗水", "电梯坏了", "电梯停运"] * 5,
                                                                ["leak", "leak", "lift", "lift"] * 5)
@@ -325,6 +334,51 @@ def test_hashed_features_are_the_tfidf_of_character_ngrams():
     assert ours.shape == ref.shape
     for a, b in zip(ours, ref, strict=True):  # the same values per text (columns are ordered differently)
         assert np.allclose(np.sort(a), np.sort(b), atol=1e-6)
+
+
+def test_the_character_block_is_the_tfidf_of_single_characters():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from cs_toolkit.complaints.features import HashedTfidf
+
+    texts = ["卫生间顶棚漏水，电梯坏了", "漏水漏水漏水", "物业费太贵", "电梯困人 help"]
+    found = HashedTfidf(("cjk", "cjk_uni"), {"cjk": 1.0, "cjk_uni": 1.0}, cjk_max_n=2)
+    ours = found.fit_transform(texts).toarray()
+    assert found.names_ == ["cjk", "cjk_uni"]
+    uni = ours[:, found.offsets_[1]:found.offsets_[2]]
+    chinese_only = ["".join(ch for ch in t if "\u4e00" <= ch <= "\u9fff") for t in texts]
+    ref = TfidfVectorizer(analyzer="char", ngram_range=(1, 1), sublinear_tf=True).fit_transform(chinese_only).toarray()
+    for a, b in zip(uni, ref, strict=True):
+        assert np.allclose(np.sort(a[a > 0]), np.sort(b[b > 0]), atol=1e-6)
+
+
+def test_feature_choice_and_biases_are_chosen_out_of_fold():
+    from cs_toolkit.complaints.model import _f1_per_class, _macro_f1_biases
+
+    # margins that under-score class 2 by 0.6: the chosen offsets give it back, and macro-F1 rises
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 3, 3000)
+    scores = rng.normal(0, 0.4, (3000, 3))
+    scores[np.arange(3000), truth] += 1.0
+    scores[:, 2] -= 0.6
+    weight = np.ones(3000)
+    bias = _macro_f1_biases(scores, truth, weight, shrink=1.0)
+    before = np.nanmean(_f1_per_class(truth, scores.argmax(axis=1), weight, 3))
+    after = np.nanmean(_f1_per_class(truth, (scores + bias).argmax(axis=1), weight, 3))
+    assert bias[2] - bias[:2].mean() > 0.4 and after > before + 0.05
+    # a class with fewer than min_count examples keeps offset 0
+    assert _macro_f1_biases(scores, truth, np.where(truth == 2, 0.001, 1.0))[2] == 0
+    log = make_complaints(600, seed=9)
+    model = ComplaintClassifier(cv=3).fit(log["text"], log["category"])
+    assert set(model.selection_) == {"ngrams", "short"} and model.text_features_ == max(model.selection_,
+                                                                                          key=model.selection_.get)
+    fixed = ComplaintClassifier(cv=3, text_features="ngrams", tune_biases=False).fit(log["text"], log["category"])
+    assert list(fixed.selection_) == ["ngrams"] and not fixed.biases_.any()
+    english = ComplaintClassifier(cv=2).fit(["water leaks from the ceiling", "the fees are too high"] * 4,
+                                            ["leak", "fees"] * 4)
+    assert list(english.selection_) == ["ngrams"]  # no Chinese: one choice
+    with pytest.raises(TrainingDataError, match="text_features"):
+        ComplaintClassifier(text_features="words").fit(["a", "b"], ["x", "y"])
 
 
 def test_model_is_a_scikit_learn_estimator(trained, log):

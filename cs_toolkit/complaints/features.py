@@ -7,7 +7,11 @@ Three blocks, each L2-normalised on its own and weighted (as scikit-learn's ``Tf
   without a word segmenter and survive typos);
 * ``word``: Latin-script words (letters and digits, e.g. "p17f1") and word bigrams;
 * ``latin_char``: character n-grams (2..5) of each Latin word padded with spaces (``char_wb``), which
-  carry English inflections and typos.
+  carry English inflections and typos;
+
+and, for short Chinese texts (one-line summaries, titles), where longer n-grams lean too much on brand
+and place names, ``cjk_uni``: the Chinese characters alone, as a block of their own (so single characters
+weigh more).
 
 Every n-gram is a 64-bit polynomial hash of its code points (computed for all positions at once from a
 prefix sum modulo 2**64, then mixed), so the vocabulary is a sorted array of hashes and a text's features
@@ -24,7 +28,7 @@ _P = np.uint64(0x100000001B3)  # odd, so invertible modulo 2**64
 _P_INV = np.uint64(pow(0x100000001B3, -1, 2**64))
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
-_BLOCKS = ("cjk", "word", "latin_char")
+_BLOCKS = ("cjk", "word", "latin_char", "cjk_uni")
 _CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 
 
@@ -123,12 +127,15 @@ def extract(texts: list[str], blocks: tuple[str, ...], cjk_max_n: int = 3, latin
     doc_start[starts[lengths > 0]] = True
     seq = _Sequence(cps)
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    if "cjk" in blocks:
+    if "cjk" in blocks or "cjk_uni" in blocks:
         cjk = np.zeros(len(cps), dtype=bool)
         for lo, hi in _CJK_RANGES:
             cjk |= (cps >= lo) & (cps <= hi)
+    if "cjk" in blocks:
         rs, rl = _runs(cjk, doc_start)
         out["cjk"] = _ngrams_in_runs(seq, rs, rl, doc_of[rs], 1, cjk_max_n, "cjk")
+    if "cjk_uni" in blocks:
+        out["cjk_uni"] = (doc_of[cjk], _mix(cps[cjk].astype(np.uint64) ^ _salt("cjk_uni", 1)))
     if "word" in blocks or "latin_char" in blocks:
         latin = ((cps >= 0x61) & (cps <= 0x7A)) | ((cps >= 0x30) & (cps <= 0x39)) | \
                 ((cps >= 0xC0) & (cps <= 0x24F) & (cps != 0xD7) & (cps != 0xF7))

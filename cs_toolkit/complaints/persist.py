@@ -96,7 +96,10 @@ def save_model(model: ComplaintClassifier, path: str | Path, *, taxonomy_version
         "label_sep": label_sep,
         "classes": [str(c) for c in model.classes_],
         "params": params,
-        "training": {"rows": training_rows, "fingerprint": training_fingerprint},
+        "training": {"rows": training_rows, "fingerprint": training_fingerprint,
+                     "text_features": getattr(model, "text_features_", "ngrams"),
+                     "selection": {k: float(v) for k, v in getattr(model, "selection_", {}).items()},
+                     "biases": [float(v) for v in getattr(model, "biases_", np.zeros(len(model.classes_)))]},
         "review": {"threshold": float(model.review_threshold_), "target_precision": model.review_precision,
                    "out_of_fold_precision": _num(model.oof_precision_), "coverage": _num(model.oof_coverage_)},
         "metrics": metrics or {},
@@ -207,6 +210,10 @@ def load_model(path: str | Path, taxonomy_version: str | None = None) -> tuple[C
     model.platt_ = np.asarray(state["platt"], dtype=np.float64)
     model.review_threshold_ = float(state["review_threshold"])
     model.n_distinct_ = int(state.get("n_distinct", 0))
+    training = card.get("training", {})
+    model.text_features_ = str(training.get("text_features", "ngrams"))
+    model.selection_ = dict(training.get("selection", {}))
+    model.biases_ = np.asarray(training.get("biases", np.zeros(len(model.classes_))), dtype=np.float64)
     model.n_features_in_ = 1
     model.oof_precision_ = card["review"]["out_of_fold_precision"]
     model.oof_coverage_ = card["review"]["coverage"]
