@@ -435,7 +435,7 @@ def cmd_serve(args) -> int:
     from cs_toolkit.prefect_env import prepare_local_prefect, use_local_prefect
 
     use_local_prefect(settings.root)
-    prepare_local_prefect(settings.root)
+    prepare_local_prefect(settings.root, own_session=True)
     from cs_toolkit.flows.serve import serve_all
 
     serve_all(settings)

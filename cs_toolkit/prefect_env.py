@@ -46,7 +46,8 @@ def use_local_prefect(root: str | Path) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
-def prepare_local_prefect(root: str | Path | None = None, *, lock_timeout: float = 600) -> bool:
+def prepare_local_prefect(root: str | Path | None = None, *, lock_timeout: float = 600,
+                          own_session: bool = False) -> bool:
     """Make Prefect's ephemeral mode safe for processes that start at the same time.
 
     Call it once per process, before the first flow runs (after :func:`use_local_prefect`, or pass
@@ -62,6 +63,12 @@ def prepare_local_prefect(root: str | Path | None = None, *, lock_timeout: float
        starting the ephemeral server (Prefect's own start-up: migrations and block registration). The
        server stays up and this process's flows use it; processes that were waiting for the lock find
        the database ready and start theirs without migrating anything.
+
+    With ``own_session`` (long-running commands in a terminal: ``cs-toolkit serve``), the server is
+    started now, in a session of its own. Ctrl-C goes to the terminal's whole process group: a server in
+    that group stopped at once, before the runner could pause its deployments (a websocket traceback and
+    a connection error on every stop). In its own session only this process gets the signal; it pauses
+    the deployments, and its exit hooks stop the server.
 
     Returns True when ephemeral mode is in use.
     """
@@ -83,18 +90,40 @@ def prepare_local_prefect(root: str | Path | None = None, *, lock_timeout: float
     url = url.get_secret_value() if url is not None and hasattr(url, "get_secret_value") else url
     # which Prefect migrated which database (hashed: a PostgreSQL URL may hold a password)
     stamp = f"prefect {prefect.__version__}\n{hashlib.sha256((url or 'default').encode()).hexdigest()}\n"
-    if _database_ready(home, stamp, url):
-        return True
-    from filelock import FileLock
+    if not _database_ready(home, stamp, url):
+        from filelock import FileLock
 
-    with FileLock(str(home / _LOCK_FILE), timeout=lock_timeout):
-        if _database_ready(home, stamp, url):  # another process did it while we waited
-            return True
-        from prefect.server.api.server import SubprocessASGIServer
-
-        SubprocessASGIServer().start()  # the instance Prefect's clients use: it stays up for this process
-        (home / _READY_FILE).write_text(stamp, encoding="utf-8")
+        with FileLock(str(home / _LOCK_FILE), timeout=lock_timeout):
+            if not _database_ready(home, stamp, url):  # another process may have done it while we waited
+                _start_server(own_session)  # the instance Prefect's clients use: it stays up for this process
+                (home / _READY_FILE).write_text(stamp, encoding="utf-8")
+    if own_session:
+        _start_server(own_session=True)
     return True
+
+
+def _start_server(own_session: bool) -> None:
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    if server.running:
+        return
+    if not own_session:
+        server.start()
+        return
+    import subprocess
+
+    class _OwnSession(subprocess.Popen):
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("start_new_session", True)
+            super().__init__(*args, **kwargs)
+
+    popen = subprocess.Popen
+    subprocess.Popen = _OwnSession  # only while Prefect starts the server (it calls subprocess.Popen)
+    try:
+        server.start()
+    finally:
+        subprocess.Popen = popen
 
 
 def _database_ready(home: Path, stamp: str, url: str | None) -> bool:

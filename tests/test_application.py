@@ -114,6 +114,56 @@ def test_the_command_line_prints_errors_without_a_traceback(tmp_path):
     assert "Traceback" in debug.stderr and "MissingColumnError" in debug.stderr
 
 
+@pytest.mark.slow
+def test_ctrl_c_stops_serve_cleanly_and_its_server_with_it(tmp_path):
+    import signal
+    import time
+
+    cli = str(Path(sys.executable).with_name("cs-toolkit"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CS_TOOLKIT_"))}
+    log = tmp_path / "serve.log"
+    with open(log, "w") as out:
+        # its own process group, as a terminal's foreground job: Ctrl-C reaches every process in it
+        proc = subprocess.Popen([cli, "serve"], cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                process_group=0)
+        try:
+            deadline = time.monotonic() + 300
+            while "prefect deployment run" not in log.read_text() and time.monotonic() < deadline:
+                assert proc.poll() is None, log.read_text()[-3000:]
+                time.sleep(1)
+            server = _server_pids(tmp_path)
+            assert server, "no ephemeral server found for this folder"
+            # Outside the terminal's process group, Ctrl-C cannot stop the server before the runner has
+            # paused its deployments (in the group, whether it did was a race, lost on a loaded machine).
+            assert all(os.getpgid(pid) != proc.pid for pid in server)
+            time.sleep(10)  # the runner's event websocket is connected by now
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(timeout=120)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+    printed = log.read_text()
+    assert "All deployments have been paused" in printed, printed[-3000:]
+    assert "Traceback" not in printed and "error:" not in printed, printed[-3000:]
+    time.sleep(1)
+    assert not [pid for pid in server if Path(f"/proc/{pid}").exists()]
+
+
+def _server_pids(root: Path) -> list[int]:
+    """Uvicorn processes whose PREFECT_HOME is inside ``root``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        home = f"PREFECT_HOME={root.resolve()}".encode()
+        if b"uvicorn" in cmd and any(e.startswith(home) for e in environ):
+            found.append(int(proc.name))
+    return found
+
+
 def test_package_structure_has_no_tangles():
     code = ("import sys, cs_toolkit.demo.complaints, cs_toolkit.io.tables; "
             "print(sorted(m for m in sys.modules if m.startswith('cs_toolkit')))")
