@@ -446,6 +446,37 @@ def test_empty_rows_in_xlsx_sav_and_parquet(tmp_path):
         assert s.empty_rows == [2, 5] and s.rows_read == 3
 
 
+def test_old_xls_workbooks_keep_excel_row_numbers_dates_and_empty_rows(tmp_path):
+    import datetime as dt
+
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet("导出")
+    date = xlwt.easyxf(num_format_str="yyyy-mm-dd hh:mm")
+    ws.write(1, 0, "编号")  # row 1 left empty: the header is on row 2
+    for c, name in enumerate(["rec", "sat", "w", "提交时间", "备注"], start=1):
+        ws.write(1, c, name)
+    rows = {3: ["a", 10, 5, 1.5, dt.datetime(2026, 11, 3, 9, 30), "电梯困人"],
+            5: ["b", 12, 4, 2.0, dt.datetime(2026, 11, 4, 18, 5), ""],
+            6: ["c", 3, 3, 1.0, dt.datetime(2026, 11, 5), "漏水"]}
+    for r, values in rows.items():
+        for c, v in enumerate(values):
+            ws.write(r - 1, c, v, date if isinstance(v, dt.datetime) else xlwt.Style.default_style)
+    ws.write(3, 1, "")  # row 4: cells written, but blank
+    ws.write(3, 5, " ")
+    book.save(str(tmp_path / "e.xls"))
+    table = read_table(tmp_path / "e.xls")
+    assert table.frame.index.to_list() == [3, 5, 6] and table.empty_rows == [1, 4]
+    assert list(table.frame.columns) == ["编号", "rec", "sat", "w", "提交时间", "备注"]
+    first = table.frame.loc[3]
+    assert first["rec"] == 10 and isinstance(first["rec"], int) and first["w"] == 1.5
+    assert first["提交时间"] == dt.datetime(2026, 11, 3, 9, 30) and first["备注"] == "电梯困人"
+    assert table.frame.loc[5, "rec"] == 12
+    with pytest.raises(UnreadableFileError, match="no worksheet 'Sheet1'; sheets: \\['导出'\\]"):
+        read_table(tmp_path / "e.xls", sheet="Sheet1")
+
+
 def test_header_below_empty_rows_and_only_empty_rows_after_it(tmp_path):
     s = cs.read_survey(write(tmp_path, "\n,,,\nid,rec,sat,w\n1,9,4,1\n"), CFG)
     assert s.data.index.to_list() == [4] and s.empty_rows == [1, 2]

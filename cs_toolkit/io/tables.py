@@ -615,6 +615,42 @@ def _xlsx_rows(path: Path, sheet: str | int):
         book.close()
 
 
+def _xls_rows(path: Path, sheet: str | int):
+    """Rows of an old binary ``.xls`` workbook (xlrd), numbered as Excel shows them: date cells become
+    datetimes, whole numbers ints (as openpyxl gives them for ``.xlsx``), empty cells None."""
+    import xlrd
+
+    book = xlrd.open_workbook(str(path), on_demand=True)
+    try:
+        names = book.sheet_names()
+        if isinstance(sheet, int):
+            if not -len(names) <= sheet < len(names):
+                raise UnreadableFileError(f"{path}: no worksheet number {sheet}; sheets: {names}", path=str(path))
+            ws = book.sheet_by_index(sheet % len(names))
+        elif sheet in names:
+            ws = book.sheet_by_name(sheet)
+        else:
+            raise UnreadableFileError(f"{path}: no worksheet {sheet!r}; sheets: {names}", path=str(path))
+
+        def value(cell):
+            if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+                return None
+            if cell.ctype == xlrd.XL_CELL_DATE:
+                return xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)
+            if cell.ctype == xlrd.XL_CELL_NUMBER and float(cell.value).is_integer():
+                return int(cell.value)
+            if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+                return bool(cell.value)
+            if cell.ctype == xlrd.XL_CELL_ERROR:
+                return xlrd.error_text_from_code.get(cell.value, "#ERROR")
+            return cell.value
+
+        # xlrd keeps every row up to the last one used, blank ones included: the position is the row number
+        return [(r + 1, tuple(value(c) for c in ws.row(r))) for r in range(ws.nrows)]
+    finally:
+        book.release_resources()
+
+
 def read_table(
     path: str | Path, encoding: str | None = None, delimiter: str | None = None, sheet: str | int = 0
 ) -> RawTable:
@@ -623,7 +659,7 @@ def read_table(
     Parameters
     ----------
     path : str or Path
-        ``.csv``/``.tsv``/``.txt``, ``.xlsx``, ``.sav`` (SPSS) or ``.parquet``.
+        ``.csv``/``.tsv``/``.txt``, ``.xlsx``/``.xls``, ``.sav`` (SPSS) or ``.parquet``.
     encoding : str, optional
         Text encoding; detected when not given (see :func:`detect_encoding`).
     delimiter : str, optional
@@ -660,9 +696,8 @@ def read_table(
     try:
         if suffix in (".xlsx", ".xlsm"):
             frame, empty = _frame_from_rows(_xlsx_rows(path, sheet), path)
-        elif suffix == ".xls":  # the old binary format, through pandas (xlrd): rows as pandas returns them
-            values = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object)
-            frame, empty = _frame_from_rows(enumerate(values.itertuples(index=False, name=None), start=1), path)
+        elif suffix == ".xls":  # the old binary format (Excel 97-2003), still written by many CRM systems
+            frame, empty = _frame_from_rows(_xls_rows(path, sheet), path)
         elif suffix == ".sav":
             import pyreadstat
 
