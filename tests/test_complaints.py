@@ -262,6 +262,21 @@ def test_cli_on_shared_chezhiwang(tmp_path, capsys):
     assert "macro avg" in printed and "micro avg" in printed
 
 
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_cli_on_shared_cfpb_narratives_read_from_the_gzip_file(tmp_path, capsys):
+    data = shared_file("complaints/cfpb/narratives_dev.csv.gz")
+    model = tmp_path / "cfpb.model"
+    text = "Consumer complaint narrative"
+    assert main(["complaints", "train", str(data), "--text", text, "--label", "Product", "--model", str(model)]) == 0
+    assert "1457 rows read" in capsys.readouterr().out
+    assert main(["complaints", "predict", str(data), "--text", text, "--out", str(tmp_path / "p.csv"),
+                 "--model", str(model)]) == 0
+    out = pd.read_csv(tmp_path / "p.csv", encoding="utf-8-sig")
+    truth = pd.read_csv(data)["Product"]
+    assert len(out) == 1457 and (out["category"] == truth).mean() > 0.9  # its own training data
+
+
 # ---------------------------------------------------------------------------------------------- second round
 def test_second_category_when_close_and_passed_through(trained):
     # two-issue complaints: two generated complaints of different categories joined in one text

@@ -477,6 +477,39 @@ def test_old_xls_workbooks_keep_excel_row_numbers_dates_and_empty_rows(tmp_path)
         read_table(tmp_path / "e.xls", sheet="Sheet1")
 
 
+def test_compressed_text_exports_are_read_like_the_plain_ones(tmp_path):
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+
+    text = "编号,满意度,备注\n1,5,好\n\n2,4,\"一般，\n还行\"\n3,x,差\n"
+    plain = read_table(write(tmp_path, text, encoding="gb18030"))
+    (tmp_path / "s.csv.gz").write_bytes(gzip.compress(text.encode("gb18030")))
+    (tmp_path / "s.tsv.bz2").write_bytes(bz2.compress(text.replace(",", "\t").encode("utf-8")))
+    (tmp_path / "s.csv.xz").write_bytes(lzma.compress(text.encode("utf-16")))
+    with zipfile.ZipFile(tmp_path / "s.zip", "w") as zf:
+        zf.writestr("导出/s.csv", text.encode("gb18030"))
+        zf.writestr("__MACOSX/._s.csv", b"\0")
+    for name in ("s.csv.gz", "s.tsv.bz2", "s.csv.xz", "s.zip"):
+        table = read_table(tmp_path / name)
+        assert table.frame.index.to_list() == plain.frame.index.to_list() == [2, 4, 5], name
+        assert list(table.frame.columns) == ["编号", "满意度", "备注"] and table.empty_rows == [3], name
+        assert table.frame.loc[5, "备注"] == "差" and table.frame.loc[4, "备注"] == "一般，\n还行", name
+    assert read_table(tmp_path / "s.csv.gz").encoding == "gb18030"
+    with zipfile.ZipFile(tmp_path / "two.zip", "w") as zf:
+        zf.writestr("a.csv", "x\n1\n")
+        zf.writestr("b.csv", "x\n2\n")
+    with pytest.raises(UnreadableFileError, match="exactly one CSV/TSV/TXT file"):
+        read_table(tmp_path / "two.zip")
+    (tmp_path / "broken.csv.gz").write_bytes(gzip.compress(text.encode())[:20])
+    with pytest.raises(UnreadableFileError, match="cannot be decompressed"):
+        read_table(tmp_path / "broken.csv.gz")
+    (tmp_path / "s.xlsx.gz").write_bytes(gzip.compress(b"PK"))
+    with pytest.raises(UnreadableFileError, match="only compressed CSV/TSV/TXT"):
+        read_table(tmp_path / "s.xlsx.gz")
+
+
 def test_header_below_empty_rows_and_only_empty_rows_after_it(tmp_path):
     s = cs.read_survey(write(tmp_path, "\n,,,\nid,rec,sat,w\n1,9,4,1\n"), CFG)
     assert s.data.index.to_list() == [4] and s.empty_rows == [1, 2]

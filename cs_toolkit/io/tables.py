@@ -46,6 +46,8 @@ from cs_toolkit.errors import EmptyExportError, MissingColumnError, UnreadableFi
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+COMPRESSED_SUFFIXES = {".gz", ".bz2", ".xz", ".zip"}  # text exports only: x.csv.gz, a .zip of one CSV
+MAX_UNCOMPRESSED = 4 * 2**30
 _DELIMITERS = [",", "\t", ";", "|"]
 _MALFORMED_COLUMNS = ["row", "reason", "raw"]
 
@@ -410,14 +412,52 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def _read_text(path: Path, raw: bytes, encoding: str | None, delimiter: str | None) -> RawTable:
+def _decompressed(path: Path) -> tuple[bytes, str]:
+    """The bytes of a compressed text export (``.csv.gz``, ``.tsv.bz2``, ``.csv.xz``, a ``.zip`` holding one
+    text file) and the suffix of the file inside; at most ``MAX_UNCOMPRESSED`` bytes."""
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        with zipfile.ZipFile(path) as zf:
+            members = [m for m in zf.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")
+                       and not Path(m.filename).name.startswith(".")]
+            if len(members) != 1 or Path(members[0].filename).suffix.lower() not in TEXT_SUFFIXES:
+                raise UnreadableFileError(
+                    f"{path}: a .zip export must hold exactly one CSV/TSV/TXT file; it holds "
+                    f"{[m.filename for m in members][:10]}", path=str(path))
+            inner = Path(members[0].filename).suffix.lower()
+            opened = zf.open(members[0])
+            return _read_at_most(opened, path), inner
+    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[suffix]
+    inner = Path(path.stem).suffix.lower()
+    if inner and inner not in TEXT_SUFFIXES:
+        raise UnreadableFileError(f"{path}: only compressed CSV/TSV/TXT exports are read (not {inner}{suffix})",
+                                  path=str(path))
+    with opener(path, "rb") as fh:
+        return _read_at_most(fh, path), inner or ".csv"
+
+
+def _read_at_most(fh, path: Path) -> bytes:
+    raw = fh.read(MAX_UNCOMPRESSED + 1)
+    if len(raw) > MAX_UNCOMPRESSED:
+        raise UnreadableFileError(f"{path}: more than {MAX_UNCOMPRESSED // 2**30} GiB once uncompressed; split the "
+                                  f"export", path=str(path))
+    return raw
+
+
+def _read_text(path: Path, raw: bytes, encoding: str | None, delimiter: str | None,
+               suffix: str | None = None) -> RawTable:
     text, enc = _decode(raw, encoding, path)
     if text.startswith("\ufeff"):  # a mark the chosen codec kept (e.g. encoding='utf-8' on a UTF-8-BOM file)
         text = text[1:]
     if not text.strip():
         raise EmptyExportError(f"{path}: the file is empty; export the survey again (it has no header and no rows).",
                                path=str(path))
-    delim = delimiter or (("\t" if path.suffix.lower() == ".tsv" else None) or sniff_delimiter(text))
+    delim = delimiter or (("\t" if (suffix or path.suffix.lower()) == ".tsv" else None) or sniff_delimiter(text))
     fast = _fast_frame(text, delim)
     if fast is not None:
         frame, empty = fast
@@ -659,7 +699,8 @@ def read_table(
     Parameters
     ----------
     path : str or Path
-        ``.csv``/``.tsv``/``.txt``, ``.xlsx``/``.xls``, ``.sav`` (SPSS) or ``.parquet``.
+        ``.csv``/``.tsv``/``.txt`` (also compressed: ``.csv.gz``, ``.bz2``, ``.xz``, or a ``.zip`` holding
+        one of them), ``.xlsx``/``.xls``, ``.sav`` (SPSS) or ``.parquet``.
     encoding : str, optional
         Text encoding; detected when not given (see :func:`detect_encoding`).
     delimiter : str, optional
@@ -691,6 +732,15 @@ def read_table(
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         return _read_text(path, path.read_bytes(), encoding, delimiter)
+    if suffix in COMPRESSED_SUFFIXES:
+        try:
+            raw, inner = _decompressed(path)
+        except (UnreadableFileError, EmptyExportError):
+            raise
+        except Exception as exc:  # a damaged archive: zipfile, gzip, bz2 and lzma raise different types
+            raise UnreadableFileError(f"{path}: cannot be decompressed ({type(exc).__name__}: {exc})",
+                                      path=str(path)) from exc
+        return _read_text(path, raw, encoding, delimiter, suffix=inner)
     if path.stat().st_size == 0:
         raise EmptyExportError(f"{path}: the file is empty", path=str(path))
     try:
@@ -710,7 +760,8 @@ def read_table(
             frame, empty = _drop_empty(frame)
         else:
             raise UnreadableFileError(
-                f"{path}: unsupported file type {suffix!r}; use CSV, TSV, XLSX, SPSS .sav or Parquet.", path=str(path)
+                f"{path}: unsupported file type {suffix!r}; use CSV, TSV (also .gz, .bz2, .xz or a .zip of one), "
+                f"XLSX/XLS, SPSS .sav or Parquet.", path=str(path)
             )
     except (UnreadableFileError, EmptyExportError):
         raise
