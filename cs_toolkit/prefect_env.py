@@ -68,7 +68,8 @@ def prepare_local_prefect(root: str | Path | None = None, *, lock_timeout: float
     started now, in a session of its own. Ctrl-C goes to the terminal's whole process group: a server in
     that group stopped at once, before the runner could pause its deployments (a websocket traceback and
     a connection error on every stop). In its own session only this process gets the signal; it pauses
-    the deployments, and its exit hooks stop the server.
+    the deployments, and its exit hooks stop the server. (After a SIGKILL, which no process survives to
+    clean up after, the server outlives it until the next command in this folder stops it: step 1.)
 
     Returns True when ephemeral mode is in use.
     """
