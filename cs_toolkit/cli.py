@@ -104,11 +104,11 @@ def cmd_survey_crosstab(args) -> int:
 
 def _complaint_table(path, text: str, label: str | None = None):
     """The table, with ``text`` naming one column or several joined by "+" (``留言主题+留言详情``: a title and
-    its body, read as one text with a line break between them)."""
+    its body, read as one text with a line break between them; ``frame.attrs["joined_text"]`` is then set)."""
     from cs_toolkit.io.tables import read_table
 
     table = read_table(path)
-    parts = [text] if text is None or text in table.frame.columns else [p.strip() for p in text.split("+")]
+    parts = _text_columns(list(table.frame.columns), text)
     table.require([*parts, label], "named on the command line")
     if len(parts) > 1:
         columns = [table.frame[p].fillna("").astype(str).str.strip() for p in parts]
@@ -116,7 +116,26 @@ def _complaint_table(path, text: str, label: str | None = None):
         for column in columns[1:]:
             joined = joined.str.cat(column, sep="\n").str.strip()
         table.frame[text] = joined
+        table.frame.attrs["joined_text"] = text
     return table
+
+
+def _text_columns(present: list[str], text: str | None) -> list:
+    """The columns ``text`` names: itself, or the parts between "+" (a column whose name has "+" in it
+    still counts as one: the longest run of parts that names a column is taken first)."""
+    if text is None or text in present:
+        return [text]
+    parts, out, i = text.split("+"), [], 0
+    while i < len(parts):
+        for j in range(len(parts), i, -1):
+            if "+".join(parts[i:j]).strip() in present:
+                out.append("+".join(parts[i:j]).strip())
+                i = j
+                break
+        else:  # no column: named as missing by the caller
+            out.append(parts[i].strip())
+            i += 1
+    return out
 
 
 def _labels(series, multi_label: bool, sep: str):
@@ -338,6 +357,8 @@ def cmd_complaints_predict(args) -> int:
         out = categorise(table.frame, args.text, model=model, label_sep=card.get("label_sep", "|"), **escalation)
     else:
         out = categorise(table.frame, args.text, taxonomy=load_taxonomy(args.taxonomy), **escalation)
+    if table.frame.attrs.get("joined_text"):  # the joined text is not a column of the export
+        out = out.drop(columns=[args.text], errors="ignore")
     if len(table.malformed):
         bad = pd.DataFrame(index=pd.Index(table.malformed["row"], name="row"), columns=out.columns)
         bad["needs_review"] = True
@@ -547,7 +568,8 @@ def build_parser() -> argparse.ArgumentParser:
     csub = complaints.add_subparsers(dest="complaints_command", required=True)
     train = csub.add_parser("train", help="train a categoriser on labelled complaints (a file, or the store)")
     train.add_argument("data", nargs="?", help="labelled complaints (CSV/XLSX...); omit with --from-store")
-    train.add_argument("--text", help="text column, or columns joined by + (title+body); with --from-store: default text")
+    train.add_argument("--text", help="text column of DATA, or columns joined by + (title+body); with "
+                                      "--from-store: the store's text column (default text)")
     train.add_argument("--label", help="label column (with --from-store: an optional column of the complaints "
                                        "table whose labels the reviewed ones override)")
     train.add_argument("--multi-label", action="store_true")

@@ -33,6 +33,7 @@ SERVER_MARK = "prefect.server.api.server:create_app"
 _READY_FILE = ".cs_toolkit-db-ready"
 _LOCK_FILE = ".cs_toolkit-db.lock"
 _guard_lock = threading.Lock()
+_start_lock = threading.Lock()  # one server start with the own-session subprocess module at a time
 _guards_installed = False
 
 
@@ -113,18 +114,27 @@ def _start_server(own_session: bool) -> None:
         server.start()
         return
     import subprocess
+    import types
+
+    import prefect.server.api.server as server_module
 
     class _OwnSession(subprocess.Popen):
         def __init__(self, *args, **kwargs):
             kwargs.setdefault("start_new_session", True)
             super().__init__(*args, **kwargs)
 
-    popen = subprocess.Popen
-    subprocess.Popen = _OwnSession  # only while Prefect starts the server (it calls subprocess.Popen)
-    try:
-        server.start()
-    finally:
-        subprocess.Popen = popen
+    # Prefect's server module alone sees a subprocess module whose Popen starts a new session, and only
+    # while it starts the server: other threads' processes are not touched.
+    own = types.ModuleType("subprocess")
+    own.__dict__.update(vars(subprocess))
+    own.Popen = _OwnSession
+    with _start_lock:
+        original = server_module.subprocess
+        server_module.subprocess = own
+        try:
+            server.start()
+        finally:
+            server_module.subprocess = original
 
 
 def _database_ready(home: Path, stamp: str, url: str | None) -> bool:

@@ -240,6 +240,13 @@ def test_cli_reads_title_and_body_columns_as_one_text(tmp_path, capsys):
                  str(tmp_path / "out.csv"), "--model", str(model)]) == 0
     out = pd.read_csv(tmp_path / "out.csv", encoding="utf-8-sig")
     assert (out["category"].to_numpy() == test["category"].to_numpy()).mean() > 0.9
+    assert "title + body" not in out.columns  # the joined text is not written back as a column
+    # a column with "+" in its name is still one column
+    test.rename(columns={"body": "body+more"}).to_csv(tmp_path / "plus.csv", index=False)
+    assert main(["complaints", "predict", str(tmp_path / "plus.csv"), "--text", "title+body+more", "--out",
+                 str(tmp_path / "plus_out.csv"), "--model", str(model)]) == 0
+    plus = pd.read_csv(tmp_path / "plus_out.csv", encoding="utf-8-sig")
+    assert (plus["category"] == out["category"]).all()
     capsys.readouterr()
     assert main(["complaints", "predict", str(tmp_path / "test.csv"), "--text", "titel+body", "--out",
                  str(tmp_path / "x.csv"), "--model", str(model)]) != 0

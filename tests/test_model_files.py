@@ -227,6 +227,28 @@ def test_a_model_file_of_the_older_format_asks_for_retraining(saved, tmp_path):
         load_model(_write(tmp_path / "old.model", card, blob))
 
 
+def test_format_2_files_still_load_and_a_newer_format_is_named(saved, tmp_path):
+    from cs_toolkit.complaints import ComplaintClassifier
+
+    # what a format-2 file holds: ngram features, no offsets, neither new parameter nor training key
+    log = demo.make_complaints(300, seed=0)
+    model = ComplaintClassifier(cv=3, text_features="ngrams", tune_biases=False).fit(log["text"], log["category"])
+    path = save_model(model, tmp_path / "v3.model")
+    card, blob = _parts(path)
+    card["format"] = "cs_toolkit.complaint_model/2"
+    for key in ("text_features", "tune_biases"):
+        del card["params"][key]
+    for key in ("text_features", "selection", "biases"):
+        del card["training"][key]
+    old, _ = load_model(_write(tmp_path / "v2.model", card, blob))
+    assert old.text_features_ == "ngrams" and not old.biases_.any()
+    assert (old.predict(log["text"]) == model.predict(log["text"])).all()
+    card, blob = _parts(saved)
+    card["format"] = "cs_toolkit.complaint_model/4"
+    with pytest.raises(ModelFileError, match="newer cs_toolkit"):
+        load_model(_write(tmp_path / "v4.model", card, blob))
+
+
 def test_a_payload_whose_parts_do_not_fit_is_refused(saved, tmp_path):
     import skops.io as sio
 

@@ -475,6 +475,31 @@ def test_old_xls_workbooks_keep_excel_row_numbers_dates_and_empty_rows(tmp_path)
     assert table.frame.loc[5, "rec"] == 12
     with pytest.raises(UnreadableFileError, match="no worksheet 'Sheet1'; sheets: \\['导出'\\]"):
         read_table(tmp_path / "e.xls", sheet="Sheet1")
+    # a time of day is a time, as openpyxl gives it for .xlsx
+    book = xlwt.Workbook()
+    ws = book.add_sheet("s")
+    ws.write(0, 0, "id")
+    ws.write(0, 1, "时间")
+    ws.write(1, 0, 1)
+    ws.write(1, 1, dt.time(9, 15), xlwt.easyxf(num_format_str="hh:mm"))
+    book.save(str(tmp_path / "t.xls"))
+    assert read_table(tmp_path / "t.xls").frame.loc[2, "时间"] == dt.time(9, 15)
+
+
+def test_files_named_xls_that_are_something_else(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["编号", "内容"])
+    book.active.append([1, "漏水"])
+    book.save(tmp_path / "x.xls")  # an .xlsx workbook under the old name
+    assert read_table(tmp_path / "x.xls").frame.to_dict("records") == [{"编号": 1, "内容": "漏水"}]
+    (tmp_path / "t.xls").write_bytes("编号\t内容\n1\t漏水\n".encode("gb18030"))  # tab-separated text
+    table = read_table(tmp_path / "t.xls")
+    assert table.frame.to_dict("records") == [{"编号": "1", "内容": "漏水"}] and table.encoding == "gb18030"
+    (tmp_path / "h.xls").write_bytes(b"<html><body><table><tr><td>1</td></tr></table></body></html>")
+    with pytest.raises(UnreadableFileError, match="web page"):
+        read_table(tmp_path / "h.xls")
 
 
 def test_compressed_text_exports_are_read_like_the_plain_ones(tmp_path):
@@ -505,6 +530,11 @@ def test_compressed_text_exports_are_read_like_the_plain_ones(tmp_path):
     (tmp_path / "broken.csv.gz").write_bytes(gzip.compress(text.encode())[:20])
     with pytest.raises(UnreadableFileError, match="cannot be decompressed"):
         read_table(tmp_path / "broken.csv.gz")
+    (tmp_path / "export.20261101.gz").write_bytes(gzip.compress(text.encode("gb18030")))
+    assert read_table(tmp_path / "export.20261101.gz").frame.index.to_list() == [2, 4, 5]
+    (tmp_path / "empty.zip").write_bytes(b"")
+    with pytest.raises(EmptyExportError):
+        read_table(tmp_path / "empty.zip")
     (tmp_path / "s.xlsx.gz").write_bytes(gzip.compress(b"PK"))
     with pytest.raises(UnreadableFileError, match="only compressed CSV/TSV/TXT"):
         read_table(tmp_path / "s.xlsx.gz")

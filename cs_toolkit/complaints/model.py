@@ -328,6 +328,7 @@ class ComplaintClassifier:
         # refit only the classifier, on the same split for every feature choice.
         self.selection_ = {}
         best = None
+        split_seed = int(np.random.default_rng(self.random_state).integers(2**32))  # one split for every choice
         for kind in ("ngrams", "short") if self.text_features == "auto" else (self.text_features,):
             self.features_ = self._feature_extractor(kind)
             features = self._features(texts, fit=True)
@@ -336,7 +337,7 @@ class ComplaintClassifier:
                                         "characters): nothing to learn from")
             if kind == "short" and "cjk" not in self.features_.names_ and len(self.selection_):
                 break  # no Chinese: the same features again
-            oof, scored = self._out_of_fold_scores(features, target, weight, len(classes))
+            oof, scored = self._out_of_fold_scores(features, target, weight, len(classes), split_seed)
             truth = target[scored] if self.multi_label else np.searchsorted(classes, target[scored])
             self.selection_[kind] = _oof_quality(oof[scored], truth, weight[scored], self.multi_label)
             if best is None or self.selection_[kind] > best[0]:
@@ -372,7 +373,7 @@ class ComplaintClassifier:
         self.n_features_in_ = 1
         return self
 
-    def _out_of_fold_scores(self, features, target, weight, n_classes) -> tuple[np.ndarray, np.ndarray]:
+    def _out_of_fold_scores(self, features, target, weight, n_classes, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores of texts by models that did not see them: ``cv`` folds; above ``LARGE`` distinct texts,
         one model trained on ``LARGE`` of them scores up to ``LARGE`` others (training stays within a
         minute for 100k texts; that model is a little weaker than the final one, so the calibrated
@@ -383,7 +384,7 @@ class ComplaintClassifier:
         folds = min(self.cv, n)
         if folds < 2:
             raise TrainingDataError("need at least two labelled texts")
-        rng = np.random.default_rng(self.random_state)
+        rng = np.random.default_rng(seed)
         scores = np.zeros((n, n_classes))
         scored = np.zeros(n, dtype=bool)
         if n > LARGE:
@@ -525,13 +526,14 @@ def _macro_f1_biases(scores: np.ndarray, truth: np.ndarray, weight: np.ndarray, 
     """Per-class offsets of the margins that maximise macro-F1 on out-of-fold ``scores``.
 
     Coordinate ascent over a grid from -1 to 1 (a class's offset is changed while the others are held),
-    only for classes with at least ``min_count`` examples (a rare class's offset would follow its few
-    examples), the smallest offset kept on ties, the result multiplied by ``shrink``.
+    only for classes with at least ``min_count`` distinct examples (a rare class's offset would follow its
+    few examples; copies of one text do not count), the smallest offset kept on ties, the result
+    multiplied by ``shrink``.
     """
     n, k = scores.shape
     bias = np.zeros(k)
     grid = np.linspace(-1.0, 1.0, 41)
-    counts = np.bincount(truth, weights=weight, minlength=k)
+    counts = np.bincount(truth, minlength=k)
     rows = np.arange(n)
     current = np.nanmean(_f1_per_class(truth, scores.argmax(axis=1), weight, k))
     for _ in range(passes):

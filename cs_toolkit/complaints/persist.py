@@ -24,7 +24,8 @@ from cs_toolkit.complaints.model import ComplaintClassifier
 from cs_toolkit.complaints.payload import check_payload
 from cs_toolkit.errors import ModelFileError
 
-FORMAT = "cs_toolkit.complaint_model/2"
+FORMAT = "cs_toolkit.complaint_model/3"  # 3: feature choice (cjk_uni block) and margin offsets
+READABLE_FORMATS = {"cs_toolkit.complaint_model/2", FORMAT}  # 2 loads as ngrams features without offsets
 OLD_FORMATS = {"cs_toolkit.complaint_model/1"}
 MAX_PAYLOAD_BYTES = 2**30
 # key -> the types its value may have (None: JSON null)
@@ -140,8 +141,10 @@ def _check_card(card: object, path: Path) -> None:
         raise ModelFileError(f"{path}: the model was made by an older cs_toolkit ({card.get('format')}); retrain it "
                              f"with `cs-toolkit complaints train` (the old files hold another kind of model)",
                              path=str(path))
-    if card.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: unknown model format {card.get('format')!r}; expected {FORMAT!r}",
+    if card.get("format") not in READABLE_FORMATS:
+        newer = str(card.get("format", "")).startswith("cs_toolkit.complaint_model/")
+        raise ModelFileError(f"{path}: unknown model format {card.get('format')!r}; expected {FORMAT!r}"
+                             + (" (made by a newer cs_toolkit? upgrade it, or retrain with this one)" if newer else ""),
                              path=str(path))
     unknown = sorted(set(card) - set(_CARD))
     missing = sorted(k for k in ("classes", "params", "review", "multi_label") if k not in card)

@@ -47,6 +47,7 @@ from cs_toolkit.errors import EmptyExportError, MissingColumnError, UnreadableFi
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 COMPRESSED_SUFFIXES = {".gz", ".bz2", ".xz", ".zip"}  # text exports only: x.csv.gz, a .zip of one CSV
+_NOT_TEXT_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".sav", ".parquet", ".json", ".tar", ".zip", ".pdf"}
 MAX_UNCOMPRESSED = 4 * 2**30
 _DELIMITERS = [",", "\t", ";", "|"]
 _MALFORMED_COLUMNS = ["row", "reason", "raw"]
@@ -433,12 +434,12 @@ def _decompressed(path: Path) -> tuple[bytes, str]:
             opened = zf.open(members[0])
             return _read_at_most(opened, path), inner
     opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[suffix]
-    inner = Path(path.stem).suffix.lower()
-    if inner and inner not in TEXT_SUFFIXES:
+    inner = Path(path.stem).suffix.lower()  # ".20240101" in export.20240101.gz is not a type: read as text
+    if inner in _NOT_TEXT_SUFFIXES:
         raise UnreadableFileError(f"{path}: only compressed CSV/TSV/TXT exports are read (not {inner}{suffix})",
                                   path=str(path))
     with opener(path, "rb") as fh:
-        return _read_at_most(fh, path), inner or ".csv"
+        return _read_at_most(fh, path), inner
 
 
 def _read_at_most(fh, path: Path) -> bytes:
@@ -638,21 +639,24 @@ def _frame_from_rows(rows, path: Path) -> tuple[pd.DataFrame, list[int]]:
 def _xlsx_rows(path: Path, sheet: str | int):
     import openpyxl
 
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-    try:
-        if isinstance(sheet, int):
-            if not -len(book.worksheets) <= sheet < len(book.worksheets):
-                raise UnreadableFileError(f"{path}: no worksheet number {sheet}; sheets: {book.sheetnames}",
+    # a file object: openpyxl would refuse an .xlsx saved under the name .xls by its name alone
+    with open(path, "rb") as fh:
+        book = openpyxl.load_workbook(fh, read_only=True, data_only=True, keep_links=False)
+        try:
+            if isinstance(sheet, int):
+                if not -len(book.worksheets) <= sheet < len(book.worksheets):
+                    raise UnreadableFileError(f"{path}: no worksheet number {sheet}; sheets: {book.sheetnames}",
+                                              path=str(path))
+                ws = book.worksheets[sheet]
+            elif sheet in book.sheetnames:
+                ws = book[sheet]
+            else:
+                raise UnreadableFileError(f"{path}: no worksheet {sheet!r}; sheets: {book.sheetnames}",
                                           path=str(path))
-            ws = book.worksheets[sheet]
-        elif sheet in book.sheetnames:
-            ws = book[sheet]
-        else:
-            raise UnreadableFileError(f"{path}: no worksheet {sheet!r}; sheets: {book.sheetnames}", path=str(path))
-        # openpyxl fills the rows a file leaves out, so the enumeration is the Excel row number
-        return list(enumerate(ws.iter_rows(min_row=1, values_only=True), start=1))
-    finally:
-        book.close()
+            # openpyxl fills the rows a file leaves out, so the enumeration is the Excel row number
+            return list(enumerate(ws.iter_rows(min_row=1, values_only=True), start=1))
+        finally:
+            book.close()
 
 
 def _xls_rows(path: Path, sheet: str | int):
@@ -676,7 +680,8 @@ def _xls_rows(path: Path, sheet: str | int):
             if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
                 return None
             if cell.ctype == xlrd.XL_CELL_DATE:
-                return xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)
+                stamp = xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)
+                return stamp.time() if 0 <= cell.value < 1 else stamp  # a time of day, as openpyxl gives it
             if cell.ctype == xlrd.XL_CELL_NUMBER and float(cell.value).is_integer():
                 return int(cell.value)
             if cell.ctype == xlrd.XL_CELL_BOOLEAN:
@@ -733,6 +738,8 @@ def read_table(
     if suffix in TEXT_SUFFIXES:
         return _read_text(path, path.read_bytes(), encoding, delimiter)
     if suffix in COMPRESSED_SUFFIXES:
+        if path.stat().st_size == 0:
+            raise EmptyExportError(f"{path}: the file is empty", path=str(path))
         try:
             raw, inner = _decompressed(path)
         except (UnreadableFileError, EmptyExportError):
@@ -746,8 +753,18 @@ def read_table(
     try:
         if suffix in (".xlsx", ".xlsm"):
             frame, empty = _frame_from_rows(_xlsx_rows(path, sheet), path)
-        elif suffix == ".xls":  # the old binary format (Excel 97-2003), still written by many CRM systems
-            frame, empty = _frame_from_rows(_xls_rows(path, sheet), path)
+        elif suffix == ".xls":  # Excel 97-2003, or what many CRM systems save under that name
+            with open(path, "rb") as fh:
+                magic = fh.read(8)
+            if magic.startswith(b"PK\x03\x04"):  # an .xlsx workbook named .xls
+                frame, empty = _frame_from_rows(_xlsx_rows(path, sheet), path)
+            elif magic.startswith(b"\xd0\xcf\x11\xe0"):  # the binary format itself
+                frame, empty = _frame_from_rows(_xls_rows(path, sheet), path)
+            elif magic.lstrip().startswith(b"<"):
+                raise UnreadableFileError(f"{path}: this .xls is a web page (HTML), not a workbook; open it in "
+                                          f"Excel and save it as .xlsx or CSV", path=str(path))
+            else:  # delimited text named .xls (tab-separated, as several systems export)
+                return _read_text(path, path.read_bytes(), encoding, delimiter, suffix=".txt")
         elif suffix == ".sav":
             import pyreadstat
 
