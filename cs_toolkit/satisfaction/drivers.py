@@ -36,6 +36,7 @@ from cs_toolkit.satisfaction._common import (
     row_counts,
     unit_multipliers,
 )
+from cs_toolkit.satisfaction._pls_core import weighted_cov
 
 METHODS = ("shapley", "relative_weights")
 #: Exact Shapley values up to this many drivers (2^15 = 32,768 subset R² values); beyond, random orderings.
@@ -413,16 +414,6 @@ def key_drivers(
     return pd.concat(frames, ignore_index=True)
 
 
-def _moments(values: np.ndarray, rows: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    x = values[rows]
-    sw = w.sum()
-    mean = (w @ x) / sw
-    xc = x - mean
-    xw = xc * np.sqrt(w)[:, None]
-    cov = xw.T @ xw / sw  # one symmetric product (BLAS syrk)
-    return mean, (cov + cov.T) / 2
-
-
 def _one_group(values, rows, sampling, names, outcome, drivers, method, low, high, lines, group_text,
                max_exact, n_permutations, rng) -> pd.DataFrame:
     p = len(drivers)
@@ -430,7 +421,7 @@ def _one_group(values, rows, sampling, names, outcome, drivers, method, low, hig
         raise DesignError(f"only {len(rows)} complete row(s){group_text}: too few to weigh {p} driver(s) "
                           f"(need at least {p + 2})", rows=len(rows))
     w = sampling.weights[rows]
-    mean, cov = _moments(values, rows, w)
+    mean, cov = weighted_cov(values[rows], w)
     _check_variation(cov, mean, names, outcome, group_text)
     corr = cov_to_corr(cov)
     corr_xx, corr_xy = corr[1:, 1:], corr[0, 1:]
