@@ -27,7 +27,7 @@ _CONTAINERS = {
 _SCALARS = {("JsonNode", "builtins", name) for name in ("str", "int", "float", "bool", "NoneType")}
 # the key type of every dict (skops records it as a type node)
 _TYPES = {("TypeNode", "builtins", "str")}
-# A complaint model (format 2) is arrays, numbers and strings only: no estimator object is saved.
+# A complaint model (formats 2 and 3) is arrays, numbers and strings only: no estimator object is saved.
 _ESTIMATORS: set[tuple[str, str, str]] = set()
 ALLOWED = frozenset(_CONTAINERS | _SCALARS | _TYPES | _ESTIMATORS)
 
