@@ -4,7 +4,7 @@
     cs-toolkit survey score FILE --config CFG --out OUT.{csv,xlsx}
     cs-toolkit survey validate FILE --config CFG [--rejected REJECTED.csv]
     cs-toolkit survey crosstab FILE --config CFG --row COL --col COL --out OUT.xlsx
-    cs-toolkit complaints train DATA --text COL --label COL [--multi-label --label-sep "|"] --model MODEL [--register]
+    cs-toolkit complaints train DATA --text COL --label COL [--label-sep "|"] --model MODEL [--register]
     cs-toolkit complaints train --from-store [--label COL]     retrain on the reviewed labels; registry promotes
     cs-toolkit complaints review export [--period 2026-11 | --predictions FILE] [--out QUEUE.xlsx]
     cs-toolkit complaints review import QUEUE.xlsx           corrections into the store's labelled set
@@ -144,6 +144,19 @@ def _labels(series, multi_label: bool, sep: str):
     return [str(v).strip() for v in series]
 
 
+def _multi_label_choice(args, raw_labels) -> bool:
+    """``--multi-label`` or ``--single-label`` as given; otherwise multi-label when the separator joins
+    labels in at least 1% of the rows (and two of them): "engine|brakes" is two labels, not one."""
+    if args.multi_label is not None:
+        return args.multi_label
+    joined = sum(args.label_sep in str(v) for v in raw_labels)
+    if joined >= max(2, 0.01 * len(raw_labels)):
+        print(f"{joined} of {len(raw_labels)} labels hold {args.label_sep!r}: training a multi-label model "
+              f"(give --single-label to keep them as whole labels)")
+        return True
+    return False
+
+
 def _label_counts(labels, multi_label: bool) -> dict[str, int]:
     counts: dict[str, int] = {}
     for y in labels:
@@ -187,6 +200,7 @@ def cmd_complaints_train(args) -> int:
     has_text = frame[args.text].map(normalize) != ""
     usable = has_label & has_text
     texts = frame.loc[usable, args.text].tolist()
+    args.multi_label = _multi_label_choice(args, frame.loc[usable, args.label].tolist())
     labels = _labels(frame.loc[usable, args.label], args.multi_label, args.label_sep)
     print(f"{args.data}: {table.rows_read} rows read ({table.encoding}); training on {int(usable.sum())}; "
           f"left out: {int((~has_label).sum())} without a label, {int((has_label & ~has_text).sum())} with empty text, "
@@ -225,6 +239,7 @@ def _train_from_store(args) -> int:
     found = labelled_set(store, text=args.text or "text", label_column=args.label)
     for note in found.notes:
         print(note)
+    args.multi_label = _multi_label_choice(args, found.frame["label"].tolist())
     texts, labels = found.texts, found.labels(args.multi_label, args.label_sep)
     if not texts:
         raise ConfigError(f"{store}: no labelled complaints to train on; import a reviewed queue "
@@ -572,7 +587,11 @@ def build_parser() -> argparse.ArgumentParser:
                                       "--from-store: the store's text column (default text)")
     train.add_argument("--label", help="label column (with --from-store: an optional column of the complaints "
                                        "table whose labels the reviewed ones override)")
-    train.add_argument("--multi-label", action="store_true")
+    train.add_argument("--multi-label", action="store_true", default=None,
+                       help="several categories per complaint, joined by --label-sep (default: so when the "
+                            "separator joins labels in 1%% of the rows)")
+    train.add_argument("--single-label", dest="multi_label", action="store_false",
+                       help="one category per complaint, even when labels hold the separator")
     train.add_argument("--label-sep", default="|")
     train.add_argument("--model", help="model file to write")
     train.add_argument("--from-store", action="store_true",

@@ -258,8 +258,9 @@ def test_cli_reads_title_and_body_columns_as_one_text(tmp_path, capsys):
 def test_cli_on_shared_chezhiwang(tmp_path, capsys):
     data = shared_file("complaints/chezhiwang/car_complaints_2020.csv")
     model = tmp_path / "czw.model"
-    assert main(["complaints", "train", str(data), "--text", "text", "--label", "label", "--multi-label",
-                 "--label-sep", "|", "--model", str(model)]) == 0
+    # no --multi-label: "engine|brakes" labels are recognised as several labels
+    assert main(["complaints", "train", str(data), "--text", "text", "--label", "label", "--model", str(model)]) == 0
+    assert "training a multi-label model" in capsys.readouterr().out
     assert main(["complaints", "predict", str(data), "--text", "text", "--out", str(tmp_path / "p.csv"),
                  "--model", str(model)]) == 0
     out = pd.read_csv(tmp_path / "p.csv", encoding="utf-8-sig")
@@ -267,6 +268,28 @@ def test_cli_on_shared_chezhiwang(tmp_path, capsys):
     assert main(["complaints", "evaluate", str(data), "--text", "text", "--label", "label", "--model", str(model)]) == 0
     printed = capsys.readouterr().out
     assert "macro avg" in printed and "micro avg" in printed
+
+
+def test_cli_train_takes_joined_labels_as_several_unless_told(tmp_path, capsys):
+    from cs_toolkit.complaints import load_model
+
+    rows = make_complaints(160, seed=5)
+    joined = rows["category"].where(rows.index % 4 != 0, rows["category"] + "|noise")
+    data = tmp_path / "labelled.csv"
+    rows.assign(category=joined).to_csv(data, index=False)
+    base = ["complaints", "train", str(data), "--text", "text", "--label", "category", "--model"]
+    assert main([*base, str(tmp_path / "auto.model")]) == 0
+    assert "40 of 160 labels hold '|': training a multi-label model" in capsys.readouterr().out
+    auto, _ = load_model(tmp_path / "auto.model")
+    assert auto.multi_label and "noise" in auto.classes_ and not any("|" in c for c in auto.classes_)
+    assert main([*base, str(tmp_path / "single.model"), "--single-label"]) == 0
+    assert "multi-label" not in capsys.readouterr().out
+    single, _ = load_model(tmp_path / "single.model")
+    assert not single.multi_label and any(c.endswith("|noise") for c in single.classes_)
+    # one stray separator is a label of its own, not a multi-label corpus
+    rows.assign(category=rows["category"].where(rows.index != 3, "a|b")).to_csv(data, index=False)
+    assert main([*base, str(tmp_path / "stray.model")]) == 0
+    assert not load_model(tmp_path / "stray.model")[0].multi_label
 
 
 @pytest.mark.slow
