@@ -171,6 +171,30 @@ def test_report_run_command(store, tmp_path, capsys):
     assert "is not a month" in capsys.readouterr().err and not (tmp_path.parent / "escape").exists()
 
 
+def test_report_runs_leave_no_open_event_loop(store, tmp_path):
+    import gc
+    import warnings
+
+    from cs_toolkit.cli import main
+
+    root, store_dir, cfg = store
+    args = ["report", "run", "weekly_satisfaction", "--period", "2026-09-23", "--store", store_dir,
+            "--survey-config", str(cfg), "--reports", str(tmp_path)]
+    gc.collect()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        assert main(args) == 0
+        in_thread = threading.Thread(target=main, args=(args,))  # as a Prefect task runs it
+        in_thread.start()
+        in_thread.join()
+        # a run whose notebook fails closes its loop too
+        assert main(["report", "run", "monthly_complaints", "--period", "2026-09", "--store", str(tmp_path / "none"),
+                     "--reports", str(tmp_path)]) == 2
+        gc.collect()
+    unclosed = [str(w.message) for w in caught if "unclosed event loop" in str(w.message)]
+    assert not unclosed, unclosed
+
+
 def test_run_json_fingerprints_the_rows_the_report_read(store, tmp_path):
     root, url, cfg = store
     first = run_report("monthly_complaints", "2026-10", parameters={"store": url}, reports_dir=tmp_path)

@@ -165,6 +165,23 @@ def run_report(
             _LIVE_STAGING.discard(staging)
 
 
+def _execute_closing_its_loop(pm, *args, **kwargs) -> None:
+    """papermill's run, then the event loop that jupyter_core made for it closed: it keeps one per context
+    and never closes it, so every run left an open loop and its sockets to the garbage collector (a
+    ResourceWarning per report, and file descriptors held meanwhile in a long-lived ``serve``)."""
+    import asyncio
+
+    from jupyter_core.utils import ensure_event_loop
+
+    try:
+        pm.execute_notebook(*args, **kwargs)
+    finally:
+        loop = ensure_event_loop()  # this context's loop (a caller's running loop is left alone)
+        if not loop.is_running():
+            loop.close()
+            asyncio.set_event_loop(None)
+
+
 def _run_and_publish(pm, template: Path, staging: Path, root: Path, name: str, period: str,
                      parameters: Mapping[str, object] | None, timeout: int, redactor: Redactor,
                      redact_names: Iterable[str], kernel_name: str, pdf: bool = False) -> ReportResult:
@@ -176,7 +193,7 @@ def _run_and_publish(pm, template: Path, staging: Path, root: Path, name: str, p
         # A fresh context per run: papermill's event loop must not see another run's (Prefect task threads
         # share a copied context, and two runs would find "this event loop is already running").
         contextvars.Context().run(
-            pm.execute_notebook, str(template), str(notebook), parameters=params, kernel_name=kernel_name,
+            _execute_closing_its_loop, pm, str(template), str(notebook), parameters=params, kernel_name=kernel_name,
             execution_timeout=timeout, progress_bar=interactive(), log_output=False,
         )  # no cwd=: papermill would chdir the whole process, which races between concurrent runs
     except Exception as exc:
