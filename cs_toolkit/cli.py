@@ -202,7 +202,8 @@ def cmd_complaints_train(args) -> int:
     texts = frame.loc[usable, args.text].tolist()
     args.multi_label = _multi_label_choice(args, frame.loc[usable, args.label].tolist())
     labels = _labels(frame.loc[usable, args.label], args.multi_label, args.label_sep)
-    print(f"{args.data}: {table.rows_read} rows read ({table.encoding}); training on {int(usable.sum())}; "
+    encoding = f" ({table.encoding})" if table.encoding else ""  # workbooks have none
+    print(f"{args.data}: {table.rows_read} rows read{encoding}; training on {int(usable.sum())}; "
           f"left out: {int((~has_label).sum())} without a label, {int((has_label & ~has_text).sum())} with empty text, "
           f"{len(table.malformed)} malformed")
     model = ComplaintClassifier(multi_label=args.multi_label, use_jieba=args.jieba,
