@@ -99,6 +99,21 @@ def test_multi_label_and_rare_categories():
     assert len(out) == 4 and out["category"].str.len().gt(0).all()
 
 
+def test_balanced_weights_count_tiny_categories_as_five():
+    from sklearn.utils.class_weight import compute_class_weight
+
+    y = np.array(["big"] * 60 + ["mid"] * 12 + ["five"] * 5 + ["two"] * 2 + ["one"])
+    weights = ComplaintClassifier()._class_weights(y)
+    classes = np.unique(y)
+    sklearn = dict(zip(classes, compute_class_weight("balanced", classes=classes, y=y), strict=True))
+    for c in ("big", "mid", "five"):  # 5 examples or more: scikit-learn's "balanced"
+        assert weights[c] == pytest.approx(sklearn[c])
+    assert weights["two"] == weights["one"] == pytest.approx(sklearn["five"])  # fewer: as if 5
+    assert ComplaintClassifier(class_weight=None)._class_weights(y) is None
+    with pytest.raises(TrainingDataError, match="class_weight"):
+        ComplaintClassifier(class_weight="sqrt").fit(["a", "b"], ["x", "y"])
+
+
 def test_training_data_errors():
     with pytest.raises(TrainingDataError, match="two categories"):
         ComplaintClassifier().fit(["a", "b"], ["x", "x"])

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 LARGE = 20_000  # above this many distinct training texts, one 20k/20k split calibrates instead of cv folds
 PREDICT_CHUNK = 25_000  # distinct texts featurised at once (about 100 MB for short complaints)
 SVM_TOL = 1e-2  # liblinear tolerance: 1e-3 gave the same cross-validated F1, 1.6 times slower
+MIN_BALANCED_COUNT = 5  # "balanced" class weights treat smaller classes as this large (see class_weight)
 
 
 def clean_label(label: object) -> str:
@@ -74,7 +75,13 @@ class ComplaintClassifier:
         Latin words and their n-grams seen in fewer training texts are ignored (typos, ids), when there
         are at least 300 distinct training texts.
     class_weight : "balanced" or None
-        Weight classes inversely to their frequency (rare categories are not drowned).
+        Weight classes inversely to their frequency (rare categories are not drowned), as scikit-learn's
+        "balanced" (``n / (k * n_c)`` for ``n`` distinct texts in ``k`` classes), except that a category
+        with fewer than ``MIN_BALANCED_COUNT`` (5) examples is weighted as if it had 5: a weight of 20 or
+        more on one or two texts made the SVM fit them exactly and predict their category elsewhere. On
+        CFPB, trained on Product › Sub-product leaves and scored at Product level, this raised macro-F1
+        from 0.505 to 0.611 (5-fold, legacy products only in training, mean of 3 seeds); Product-level
+        models were unchanged (0.679 vs 0.680).
     ensemble : {"auto", "svm", "svm+nbsvm"}, default "auto"
         Average an NB-SVM with the SVM of each label of a multi-label model ("auto" does, "svm" does
         not): it raised 车质网's cross-validated micro-F1 by about 0.01. Single-label models are the SVM
@@ -254,6 +261,13 @@ class ComplaintClassifier:
     def _uses_nbsvm(self) -> bool:
         return self.ensemble == "svm+nbsvm" or (self.ensemble == "auto" and bool(self.multi_label))
 
+    def _class_weights(self, y: np.ndarray) -> dict | None:
+        """``class_weight`` for one fit: "balanced" with small classes counted as ``MIN_BALANCED_COUNT``."""
+        if self.class_weight is None:
+            return None
+        classes, counts = np.unique(y, return_counts=True)
+        return {c: len(y) / (len(classes) * max(int(n), MIN_BALANCED_COUNT)) for c, n in zip(classes, counts, strict=True)}
+
     def _linear(self, X, target: np.ndarray, weight: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
         """Coefficients (classes x features) and intercepts of the (ensemble) linear model."""
         from sklearn.svm import LinearSVC
@@ -267,7 +281,7 @@ class ComplaintClassifier:
                 b[:] = -10.0
                 b[self.classes_index_[present[0]]] = 10.0
                 return W, b
-            m = LinearSVC(class_weight=self.class_weight, **svm).fit(X, target, sample_weight=weight)
+            m = LinearSVC(class_weight=self._class_weights(target), **svm).fit(X, target, sample_weight=weight)
             rows = np.searchsorted(self.classes_, m.classes_)
             b[:] = -10.0  # a class absent from this fold: very unlikely
             if len(m.classes_) == 2:
@@ -285,7 +299,7 @@ class ComplaintClassifier:
             if yj.min() == yj.max():  # never (or always) seen here: score it absent (present)
                 b[j] = 1.0 if yj[0] else -1.0
                 continue
-            m = LinearSVC(class_weight=self.class_weight, **svm).fit(X, yj, sample_weight=weight)
+            m = LinearSVC(class_weight=self._class_weights(yj), **svm).fit(X, yj, sample_weight=weight)
             w_svm, b_svm = m.coef_[0], m.intercept_[0]
             if not nb:
                 W[j], b[j] = w_svm, b_svm
@@ -294,7 +308,8 @@ class ComplaintClassifier:
             p = 1.0 + np.asarray(binary[pos].sum(axis=0)).ravel()
             q = 1.0 + np.asarray(binary[~pos].sum(axis=0)).ravel()
             r = np.log((p / p.sum()) / (q / q.sum()))
-            m2 = LinearSVC(class_weight=self.class_weight, **svm).fit(X.multiply(r).tocsr(), yj, sample_weight=weight)
+            m2 = LinearSVC(class_weight=self._class_weights(yj), **svm).fit(X.multiply(r).tocsr(), yj,
+                                                                             sample_weight=weight)
             # the average of the two models' margins, each scaled to unit spread on the training texts
             s1 = X @ w_svm + b_svm
             s2 = X @ (m2.coef_[0] * r) + m2.intercept_[0]
@@ -312,6 +327,8 @@ class ComplaintClassifier:
             raise TrainingDataError(f"{len(X)} texts but {len(y)} labels")
         if self.ensemble not in ("auto", "svm", "svm+nbsvm"):
             raise TrainingDataError(f"ensemble must be 'auto', 'svm' or 'svm+nbsvm', not {self.ensemble!r}")
+        if self.class_weight not in ("balanced", None):
+            raise TrainingDataError(f"class_weight must be 'balanced' or None, not {self.class_weight!r}")
         if self.text_features not in ("auto", "ngrams", "short"):
             raise TrainingDataError(f"text_features must be 'auto', 'ngrams' or 'short', not {self.text_features!r}")
         if tuple(self.char_ngram)[0] != 1 or not 1 <= tuple(self.char_ngram)[1] <= 6:
