@@ -266,7 +266,8 @@ class ComplaintClassifier:
         if self.class_weight is None:
             return None
         classes, counts = np.unique(y, return_counts=True)
-        return {c: len(y) / (len(classes) * max(int(n), MIN_BALANCED_COUNT)) for c, n in zip(classes, counts, strict=True)}
+        return {c: len(y) / (len(classes) * max(int(n), MIN_BALANCED_COUNT))
+                for c, n in zip(classes, counts, strict=True)}
 
     def _linear(self, X, target: np.ndarray, weight: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
         """Coefficients (classes x features) and intercepts of the (ensemble) linear model."""
