@@ -323,8 +323,10 @@ def cmd_complaints_review_import(args) -> int:
     model, model_name = _review_model(args, settings)
     allowed = allowed_categories(taxonomy, getattr(model, "classes_", None), settings.language)
     store = Store(settings.store_url)
+    # a multi-label model's queue is corrected with several categories per row, without being told again
+    multi_label = args.multi_label or bool(getattr(model, "multi_label", False))
     result = import_review(store, args.file, allowed=allowed, who=args.who, text=args.text,
-                           multi_label=args.multi_label, label_sep=args.label_sep)
+                           multi_label=multi_label, label_sep=args.label_sep)
     print(result.summary())
     if len(result.refused):
         print("refused rows (nothing of them was imported; fix them and import the file again):")
@@ -645,7 +647,8 @@ def build_parser() -> argparse.ArgumentParser:
     rimport.add_argument("file", help="the reviewed .xlsx")
     rimport.add_argument("--who", help="reviewer recorded where the sheet names none (default: your user name)")
     rimport.add_argument("--text", default="text")
-    rimport.add_argument("--multi-label", action="store_true")
+    rimport.add_argument("--multi-label", action="store_true",
+                         help="several categories per row (the default when the review model is multi-label)")
     rimport.add_argument("--label-sep", default="|")
     rimport.add_argument("--model", dest="model_file", help="model whose categories are also accepted")
     rimport.add_argument("--taxonomy", help="default or a taxonomy YAML (the categories accepted)")

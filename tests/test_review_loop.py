@@ -142,6 +142,34 @@ def test_corrections_move_the_model_and_the_registry_promotes_it_and_rolls_back(
 
 
 @pytest.mark.slow
+def test_a_multi_label_models_queue_takes_several_categories_per_row(tmp_path, capsys):
+    log = make_complaints(300, seed=4)
+    flags = _project(tmp_path, log)
+    # a multi-label model: a quarter of the training labels carry a second category
+    train = make_complaints(300, seed=14)
+    second = np.where(np.arange(len(train)) % 4 == 0, "|service.attitude", "")
+    train.assign(category=train["category"] + second).to_csv(tmp_path / "train.csv", index=False)
+    model = tmp_path / "multi.model"
+    assert main(["complaints", "train", str(tmp_path / "train.csv"), "--text", "text", "--label", "category",
+                 "--model", str(model)]) == 0
+    queue = tmp_path / "queue.xlsx"
+    assert main(["complaints", "review", "export", "--limit", "20", "--out", str(queue), "--model", str(model),
+                 *flags]) == 0
+    sheet = pd.read_excel(queue, sheet_name="review", dtype={"complaint_id": str})
+    truth = {cid: f"{cat}|service.attitude" if cat != "service.attitude" else cat
+             for cid, cat in zip(log["complaint_id"], log["category"], strict=True)}
+    _fill_corrections(queue, truth)
+    capsys.readouterr()
+    # no --multi-label: the model says so
+    assert main(["complaints", "review", "import", str(queue), "--who", "analyst", "--model", str(model),
+                 *flags]) == 0
+    assert f"{len(sheet)} rows read; {len(sheet)} accepted" in capsys.readouterr().out
+    labels = Store(tmp_path / "store.duckdb").read("labels")
+    wanted = {"|".join(sorted(truth[c].split("|"))) for c in sheet["complaint_id"]}  # stored sorted
+    assert set(labels["category"]) == wanted and any("|" in c for c in wanted)
+
+
+@pytest.mark.slow
 def test_a_review_file_with_unknown_categories_and_edited_ids_is_refused_row_by_row(tmp_path, capsys):
     log = make_complaints(400, seed=3)
     truth = dict(zip(log["complaint_id"], log["category"], strict=True))
