@@ -418,6 +418,17 @@ def cmd_complaints_evaluate(args) -> int:
     if unseen:
         print(f"labels the model never saw in training (always wrong): {unseen}")
     print(result.round(3).to_string())
+    if args.parent_sep:
+        def parent(label: str) -> str:
+            return label.split(args.parent_sep, 1)[0].strip()
+
+        if model.multi_label:
+            up = [sorted({parent(v) for v in y}) for y in truth], [sorted({parent(v) for v in y}) for y in pred]
+        else:
+            up = [parent(v) for v in truth], [parent(v) for v in pred]
+        parents = evaluation_table(*up, multi_label=model.multi_label)
+        print(f"\nparent level (labels cut at the first {args.parent_sep!r}):")
+        print(parents.round(3).to_string())
     return 0
 
 
@@ -625,6 +636,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--label", required=True)
     evaluate.add_argument("--model", required=True)
     evaluate.add_argument("--label-sep")
+    evaluate.add_argument("--parent-sep", help="also evaluate the parent level: a label's parent is its text before "
+                                               "this separator (\".\" for the default taxonomy's quality.leak)")
     evaluate.set_defaults(func=cmd_complaints_evaluate)
 
     review = csub.add_parser("review", help="the review queue: export it to Excel, import the corrections")

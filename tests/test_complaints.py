@@ -235,6 +235,18 @@ def test_cli_train_predict_evaluate_on_generated_log(tmp_path, capsys):
     assert main(["complaints", "evaluate", str(tmp_path / "test.csv"), "--text", "text", "--label", "complaint_id",
                  "--model", str(model)]) == 0
     assert "labels the model never saw" in capsys.readouterr().out
+    # both taxonomy levels: quality.leak's parent is quality
+    test[["text", "category"]].to_csv(tmp_path / "labelled.csv", index=False)
+    assert main(["complaints", "evaluate", str(tmp_path / "labelled.csv"), "--text", "text", "--label", "category",
+                 "--model", str(model), "--parent-sep", "."]) == 0
+    printed = capsys.readouterr().out
+    leaf_part, parent_part = printed.split("parent level (labels cut at the first '.'):")
+    parent_rows = {line.split()[0] for line in parent_part.strip().splitlines()[1:]}
+    assert parent_rows - {"micro", "macro", "weighted"} == {c.split(".")[0] for c in test["category"]}
+    predicted = good["category"].str.split(".").str[0].to_numpy()
+    parent_accuracy = (predicted == test["category"].str.split(".").str[0].to_numpy()).mean()
+    micro = next(line for line in parent_part.splitlines() if line.startswith("micro avg")).split()
+    assert float(micro[-2]) == pytest.approx(parent_accuracy, abs=5e-4)  # single label: micro-F1 = accuracy
 
 
 def test_cli_reads_title_and_body_columns_as_one_text(tmp_path, capsys):
