@@ -12,7 +12,7 @@
     cs-toolkit forum check [--days 2]                        alert on post volume spikes and P1 posts (舆情)
     cs-toolkit forum report [--period 2026-11] [--out F.xlsx]   the monthly forum tables
     cs-toolkit complaints predict INPUT --text COL --out OUT.csv (--model MODEL | --taxonomy default|FILE)
-    cs-toolkit complaints evaluate DATA --text COL --label COL --model MODEL
+    cs-toolkit complaints evaluate DATA --text COL --label COL --model MODEL [--parent-sep .]
     cs-toolkit ingest [--inbox DIR] [--store URL] [--survey-config CFG]
     cs-toolkit report run NAME [--period PERIOD] [--store URL] [--reports DIR]
     cs-toolkit serve [--timezone Asia/Shanghai]      scheduled deployments, served locally
