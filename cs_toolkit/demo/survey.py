@@ -43,7 +43,14 @@ ZH_COLUMNS = {
     "customer_name": "客户姓名",
     "phone": "联系电话",
     "comment": "评价内容",
+    "call_result": "回访结果",
 }
+
+#: Outcomes of the return-visit calls (with ``call_outcomes=True``): value -> (AAPOR group, share of the
+#: calls that gave no interview).
+CALL_RESULTS = {"完成": ("complete", 0.0), "拒访": ("refused", 0.22), "中途挂断": ("refused", 0.06),
+                "无人接听": ("no_contact", 0.38), "关机": ("no_contact", 0.12), "空号": ("not_eligible", 0.08),
+                "非业主本人": ("not_eligible", 0.06), "其他原因": ("other", 0.08)}
 
 LIKERT_ITEMS = ["sat_overall", "sat_staff", "sat_speed", "sat_quality", "wait_too_long"]
 
@@ -84,6 +91,16 @@ class DemoSurvey:
     truth_by_project: pd.DataFrame
     invitations: dict[str, int]
     config: dict = field(default_factory=dict)
+    attempts: pd.DataFrame = field(default_factory=pd.DataFrame)  # calls without an interview (call_outcomes)
+
+    def export(self) -> pd.DataFrame:
+        """The export as a call system writes it: interviews and, with ``call_outcomes``, the calls that gave
+        none, in time order."""
+        if self.attempts.empty:
+            return self.data
+        when = next(c for c in self.data.columns if c in ("submitted_at", ZH_COLUMNS["submitted_at"]))
+        out = pd.concat([self.data, self.attempts], ignore_index=True)
+        return out.sort_values(when, kind="stable").reset_index(drop=True)
 
 
 def _likert(latent: np.ndarray, rng: np.random.Generator, points: int, cut_scale: float = 1.0) -> np.ndarray:
@@ -151,8 +168,10 @@ def draw_sample(
     buildings_per_project: int = 8,
     invited_per_building: int = 30,
     response_rate: float = 0.7,
+    nonrespondents: list | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Stratified two-stage sample: buildings within each project, then invited households that respond."""
+    """Stratified two-stage sample: buildings within each project, then invited households that respond
+    (the invited who did not are appended to ``nonrespondents`` when it is given)."""
     sampled_rows = []
     invitations: dict[str, int] = {}
     for pid, frame in pop.groupby("project", sort=True):
@@ -164,7 +183,10 @@ def draw_sample(
             k = min(invited_per_building, len(households))
             invited = households.sample(n=k, random_state=int(rng.integers(1 << 31)))
             invited_total += k
-            answered = invited[rng.random(k) < response_rate]
+            responds = rng.random(k) < response_rate
+            answered = invited[responds]
+            if nonrespondents is not None:
+                nonrespondents.append(invited[~responds])
             if answered.empty:
                 continue
             stage1 = len(buildings) / len(chosen)
@@ -183,6 +205,7 @@ def make_survey(
     start: str = "2026-09-07",
     weeks: int = 12,
     labels: str = "en",
+    call_outcomes: bool = False,
 ) -> DemoSurvey:
     """Draw a stratified two-stage sample of households from a generated population.
 
@@ -200,6 +223,10 @@ def make_survey(
         Survey period: responses are spread over ``weeks`` weeks from ``start`` (a Monday).
     labels : {"en", "zh"}
         Column names in English or in Chinese (as a Chinese survey platform exports them).
+    call_outcomes : bool
+        Every invitation was a return-visit call with a recorded outcome (``call_result``: 完成 for the
+        interviews; 拒访, 无人接听, 空号... for the invited who gave none, in ``attempts``), and the
+        configuration groups the outcomes (``dispositions``). The sample itself is the same.
 
     Returns
     -------
@@ -215,8 +242,9 @@ def make_survey(
     1
     """
     pop = make_population(seed)
+    missed: list = []
     data, invitations = draw_sample(
-        pop, np.random.default_rng(seed + 1), buildings_per_project, invited_per_building, response_rate
+        pop, np.random.default_rng(seed + 1), buildings_per_project, invited_per_building, response_rate, missed
     )
     rng = np.random.default_rng(seed + 2)
     n = len(data)
@@ -238,6 +266,9 @@ def make_survey(
     columns = ["response_id", "project", "building", "touchpoint", "channel", "submitted_at", "recommend",
                *LIKERT_ITEMS, "ces", "resolved", "comment", "customer_name", "phone", "weight", "project_buildings"]
     data = data[columns]
+    attempts = pd.DataFrame(columns=columns)
+    if call_outcomes:
+        data, attempts = _with_call_outcomes(data, missed, seed, start, weeks)
     truth_by_project = pop.groupby("project").apply(lambda f: pd.Series(population_truth(f)), include_groups=False)
     survey = DemoSurvey(
         data=data,
@@ -245,16 +276,44 @@ def make_survey(
         truth=population_truth(pop),
         truth_by_project=truth_by_project,
         invitations=invitations,
-        config=demo_config(labels=labels, invitations=invitations),
+        config=demo_config(labels=labels, invitations=None if call_outcomes else invitations,
+                           call_outcomes=call_outcomes),
+        attempts=attempts if call_outcomes else pd.DataFrame(),
     )
     if labels == "zh":
         survey.data = data.rename(columns=ZH_COLUMNS)
+        survey.attempts = survey.attempts.rename(columns=ZH_COLUMNS)
     elif labels != "en":
         raise ValueError("labels must be 'en' or 'zh'")
     return survey
 
 
-def demo_config(labels: str = "en", invitations: dict[str, int] | None = None) -> dict:
+def _with_call_outcomes(data: pd.DataFrame, missed: list, seed: int, start: str,
+                        weeks: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The interviews marked 完成, and one call row per invited household that gave no interview (its
+    outcome drawn from ``CALL_RESULTS``; no answers, no weight)."""
+    rng = np.random.default_rng(seed + 3)
+    data = data.assign(call_result="完成")
+    pool = pd.concat(missed).reset_index(names="household") if missed else pd.DataFrame()
+    n = len(pool)
+    values = [v for v, (_, share) in CALL_RESULTS.items() if share]
+    shares = np.array([CALL_RESULTS[v][1] for v in values])
+    attempts = pd.DataFrame({c: pd.Series([pd.NA] * n, dtype=object) for c in data.columns})
+    for column in ("project", "building", "touchpoint"):
+        attempts[column] = pool[column].to_numpy()
+    minute = rng.integers(8 * 60, 21 * 60, size=n)
+    attempts["submitted_at"] = (pd.Timestamp(start) + pd.to_timedelta(rng.integers(0, weeks * 7, size=n), unit="D")
+                                + pd.to_timedelta(minute, unit="min"))
+    attempts["channel"] = "return_visit_call"
+    attempts["call_result"] = rng.choice(values, size=n, p=shares / shares.sum())
+    attempts["response_id"] = [f"C{seed:02d}{i:06d}" for i in range(1, n + 1)]
+    attempts["customer_name"] = [str(rng.choice(_SURNAMES)) + str(rng.choice(_GIVEN)) for _ in range(n)]
+    attempts["phone"] = [f"1{rng.choice(list('3456789'))}{int(x):09d}" for x in rng.integers(0, 10**9, size=n)]
+    attempts["project_buildings"] = pool["project"].map(data.groupby("project")["project_buildings"].first()).to_numpy()
+    return data, attempts
+
+
+def demo_config(labels: str = "en", invitations: dict[str, int] | None = None, call_outcomes: bool = False) -> dict:
     """The scoring configuration of the demo survey, as a dict (write it out with ``yaml.safe_dump``)."""
     name = (lambda c: ZH_COLUMNS[c]) if labels == "zh" else (lambda c: c)
     config = {
@@ -289,6 +348,11 @@ def demo_config(labels: str = "en", invitations: dict[str, int] | None = None) -
     # Free text and contact details pass through the reader untouched; reports find them by these names.
     if invitations:
         config["invitations"] = {"by": name("project"), "counts": dict(invitations)}
+    if call_outcomes:
+        groups: dict[str, list[str]] = {}
+        for value, (group, _) in CALL_RESULTS.items():
+            groups.setdefault(group, []).append(value)
+        config["dispositions"] = {"column": name("call_result"), **groups}
     return config
 
 

@@ -20,6 +20,7 @@ Example YAML::
     weights: weight
     design: {strata: project, psu: building, lonely_psu: adjust}
     invitations: {by: project, counts: {P01: 240, P02: 240}}
+    dispositions: {column: call_result, complete: [完成], refused: [拒访], no_contact: [无人接听]}
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ from pathlib import Path
 
 from cs_toolkit.errors import ConfigError
 from cs_toolkit.survey.design import LONELY_PSU_OPTIONS
+from cs_toolkit.survey.dispositions import DispositionSpec
 from cs_toolkit.yaml_files import load_yaml
 
 _TOP_KEYS = {
     "survey", "id", "items", "missing_codes", "nps", "csat", "ces", "top_box", "composites", "segments",
     "period", "weights", "design", "invitations", "categorical", "on_invalid", "satisfaction_models",
+    "dispositions",
 }
 _PERIOD_FREQS = {"D": "D", "W": "W-SUN", "M": "M", "Q": "Q", "Y": "Y"}
 
@@ -89,6 +92,7 @@ class ScoringConfig:
     categorical: dict[str, tuple[str, ...]] = field(default_factory=dict)
     on_invalid: str = "reject"
     satisfaction_models: dict = field(default_factory=dict)  # name -> ModelSpec (key drivers, CSI/PLS models)
+    dispositions: DispositionSpec | None = None  # call outcomes: non-interviews are kept apart, not scored
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -207,6 +211,7 @@ class ScoringConfig:
             categorical={str(k): tuple(str(x) for x in _as_tuple(v)) for k, v in (raw.get("categorical") or {}).items()},
             on_invalid=on_invalid,
             satisfaction_models=_model_specs(raw),
+            dispositions=DispositionSpec.from_dict(raw["dispositions"]) if raw.get("dispositions") else None,
         )
 
     # ------------------------------------------------------------------ derived
@@ -217,7 +222,8 @@ class ScoringConfig:
     def required_columns(self) -> list[str]:
         """Every column the export must have."""
         cols = [self.id, *self.items, *self.segments, self.period_column, self.weights, self.strata,
-                *self.psu, *self.fpc, self.invitations_by, *self.categorical]
+                *self.psu, *self.fpc, self.invitations_by, *self.categorical,
+                self.dispositions.column if self.dispositions else None]
         out = []
         for c in cols:
             if c is not None and c not in out:

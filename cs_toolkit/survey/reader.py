@@ -14,6 +14,7 @@ its values; see :func:`cs_toolkit.io.tables.parse_datetimes`).
 from __future__ import annotations
 
 import contextlib
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import pyarrow.compute as pc
 
 from cs_toolkit.io.tables import RawTable, normalize_text, parse_datetimes, read_table
 from cs_toolkit.survey.config import ScoringConfig
+from cs_toolkit.survey.dispositions import GROUP_COLUMN
 
 PROBLEM_COLUMNS = ["file", "row", "column", "value", "reason"]
 
@@ -47,6 +49,10 @@ class SurveyData:
         (and whether it was ambiguous), a delimiter that looks wrong.
     empty_rows : list of int
         Row numbers of the rows whose every cell is empty (not data: neither kept nor rejected).
+    attempts : DataFrame
+        With ``dispositions`` in the configuration: the calls that gave no interview (refused, no contact,
+        not eligible...), with their AAPOR group in ``disposition_group``. They are not scored; they are
+        the rest of the outcome rates' denominators (:func:`cs_toolkit.survey.dispositions.outcome_rates`).
     """
 
     data: pd.DataFrame
@@ -59,20 +65,23 @@ class SurveyData:
     delimiter: str | None = None
     notes: list[str] = field(default_factory=list)
     empty_rows: list[int] = field(default_factory=list)
+    attempts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def rows_read(self) -> int:
         """Data rows read (empty rows are not data)."""
-        return len(self.data) + len(self.rejected_rows)
+        return len(self.data) + len(self.attempts) + len(self.rejected_rows)
 
     def summary(self) -> dict:
-        """Row accounting: read = kept + rejected, always (empty rows skipped are counted apart)."""
+        """Row accounting: read = kept + not interviewed + rejected, always (empty rows skipped are counted
+        apart)."""
         return {
             "file": self.source,
             "encoding": self.encoding,
             "delimiter": self.delimiter,
             "rows_read": self.rows_read,
             "rows_kept": len(self.data),
+            "rows_not_interviewed": len(self.attempts),
             "rows_rejected": len(self.rejected_rows),
             "values_blanked": len(self.blanked),
             "empty_rows_skipped": len(self.empty_rows),
@@ -304,10 +313,36 @@ def validate(raw: RawTable, cfg: ScoringConfig) -> SurveyData:
             problems.append(_problems(source, dup, cfg.id, frame[cfg.id], reason))
         out[cfg.id] = ids.astype("str")
 
+    attempt_rows = pd.Index([], name="row")
+    if cfg.dispositions is not None:
+        spec = cfg.dispositions
+        text = _text(frame[spec.column])
+        group = spec.group_of(text.fillna(""))
+        blank = text.isna() | (text == "")
+        listed = sorted(spec.groups)
+        reason = pd.Series("", index=frame.index, dtype="string")
+        reason.loc[_mask(blank)] = "missing call disposition"
+        unknown = ~blank & group.isna()
+        for value in text[unknown].unique():
+            close = difflib.get_close_matches(value, listed, n=1)
+            reason.loc[_mask(unknown & (text == value))] = (
+                f"unknown disposition {value!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                + f"; the configuration lists {listed}")
+        if (reason != "").any():
+            problems.append(_problems(source, reason != "", spec.column, frame[spec.column], reason))
+        out[spec.column] = text.astype("str")
+        out["_group"] = group
+        attempt_rows = frame.index[_mask(group.notna() & (group != "complete"))]
+        # A call without an interview has no answers (nor a weight) to check: their problems are not problems.
+        answers = set(cfg.items) | set(cfg.categorical) | {cfg.weights, *cfg.fpc}
+        problems = [p[~(p["row"].isin(attempt_rows) & p["column"].isin(answers))] for p in problems]
+        blanked = [b[~(b["row"].isin(attempt_rows) & b["column"].isin(answers))] for b in blanked]
+
     # Pass through every other column unchanged, so nothing the export carried is lost.
     for name in frame.columns:
         if name not in out.columns:
             out[name] = frame[name]
+    groups = out.pop("_group") if "_group" in out.columns else None
     out = out[[c for c in frame.columns]]
 
     problem_table = (pd.concat(problems, ignore_index=True) if problems
@@ -317,6 +352,11 @@ def validate(raw: RawTable, cfg: ScoringConfig) -> SurveyData:
     problem_table = problem_table.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
     rejected_index = pd.Index(problem_table["row"].unique(), name="row")
     kept = out.drop(index=rejected_index.intersection(out.index))
+    attempts = pd.DataFrame()
+    if groups is not None:
+        is_attempt = kept.index.isin(attempt_rows)
+        attempts = kept[is_attempt].assign(**{GROUP_COLUMN: groups[kept.index[is_attempt]].to_numpy()})
+        kept = kept[~is_attempt]
     reasons = problem_table.groupby("row")["reason"].agg("; ".join)
     rejected_rows = frame.reindex(rejected_index.intersection(frame.index)).astype("string")
     if len(raw.malformed):
@@ -336,8 +376,9 @@ def validate(raw: RawTable, cfg: ScoringConfig) -> SurveyData:
         delimiter=raw.delimiter,
         notes=notes,
         empty_rows=list(raw.empty_rows),
+        attempts=attempts,
     )
-    assert result.rows_read == raw.rows_read, "row accounting broken: every input row must be kept or rejected"
+    assert result.rows_read == raw.rows_read, "row accounting broken: every input row must be kept, set apart or rejected"
     return result
 
 

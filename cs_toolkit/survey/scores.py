@@ -236,11 +236,12 @@ def score_survey(survey: SurveyData | pd.DataFrame, config: ScoringConfig | dict
         data = survey.data
         rejected = survey.rejected
         accounting = survey.summary()
+        attempts = survey.attempts
     else:
         if config is None:
             raise ValueError("score_survey needs a config when given a DataFrame")
         cfg = _config(config)
-        data, rejected, accounting = survey, pd.DataFrame(), {}
+        data, rejected, accounting, attempts = survey, pd.DataFrame(), {}, pd.DataFrame()
     prepared = prepare(data, cfg)
     design = design_from_config(prepared, cfg)
     groupings: list[str | None] = [None, *cfg.segments]
@@ -272,7 +273,7 @@ def score_survey(survey: SurveyData | pd.DataFrame, config: ScoringConfig | dict
 
     differences = _differences(design, cfg)
     reliability = _reliability(prepared, cfg)
-    response = _response(prepared, cfg)
+    response = _response(prepared, cfg) if cfg.dispositions is None else call_outcomes(prepared, attempts, cfg)
     return ScoreReport(scores, differences, reliability, response, rejected, accounting)
 
 
@@ -330,6 +331,40 @@ def _reliability(data: pd.DataFrame, cfg: ScoringConfig) -> pd.DataFrame:
         return pd.DataFrame()
     out = pd.concat(rows, ignore_index=True)
     return out[["composite", "alpha", "item", "alpha_if_deleted", "item_total_r", "n"]]
+
+
+def call_outcomes(interviews: pd.DataFrame, attempts: pd.DataFrame, cfg: ScoringConfig,
+                  by: str | None = None, level: float = 0.95) -> pd.DataFrame:
+    """AAPOR outcome rates of the calls: the interviews (``data`` of a survey read with ``dispositions``
+    configured) and the calls without one (its ``attempts``), overall or ``by`` a column (a segment, or
+    the period column: then by the configured period).
+
+    See :func:`cs_toolkit.survey.dispositions.outcome_rates` for the rates and their reference.
+
+    Examples
+    --------
+    >>> import cs_toolkit as cs
+    >>> from cs_toolkit.survey.reader import validate_frame
+    >>> demo = cs.demo.make_survey(seed=0, call_outcomes=True)
+    >>> survey = validate_frame(demo.export(), demo.config)
+    >>> rates = call_outcomes(survey.data, survey.attempts, survey.config)
+    >>> rates[["complete", "refused", "no_contact", "not_eligible"]].iloc[0].tolist()
+    [995, 134, 218, 57]
+    >>> rates[["response_rate", "cooperation_rate", "contact_rate"]].round(1).iloc[0].tolist()
+    [71.9, 85.4, 84.2]
+    """
+    from cs_toolkit.survey.dispositions import GROUP_COLUMN, outcome_rates
+
+    groups = pd.concat([pd.Series("complete", index=range(len(interviews))),
+                        pd.Series(attempts[GROUP_COLUMN].to_numpy() if len(attempts) else [], dtype=object)],
+                       ignore_index=True)
+    keys = None
+    if by is not None:
+        column = pd.concat([interviews[by], attempts[by]] if len(attempts) else [interviews[by]], ignore_index=True)
+        if by == cfg.period_column:
+            column = pd.to_datetime(column).dt.to_period(cfg.pandas_period_freq).dt.start_time.dt.strftime("%Y-%m-%d")
+        keys = column.astype(str)
+    return outcome_rates(groups, keys, level=level)
 
 
 def _response(data: pd.DataFrame, cfg: ScoringConfig) -> pd.DataFrame:
