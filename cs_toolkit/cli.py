@@ -40,7 +40,8 @@ def _read(args):
 def _print_accounting(survey) -> None:
     s = survey.summary()
     print(f"{s['file']}: {s['rows_read']} rows read ({s['encoding'] or 'binary'}), "
-          f"{s['rows_kept']} kept, {s['rows_rejected']} rejected")
+          f"{s['rows_kept']} kept, " + (f"{s['rows_not_interviewed']} calls without an interview (not scored), "
+                                        if s["rows_not_interviewed"] else "") + f"{s['rows_rejected']} rejected")
     for note in survey.notes:
         print(f"  note: {note}")
 
