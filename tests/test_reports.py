@@ -79,6 +79,35 @@ def test_report_runs_publishes_html_without_code_and_without_personal_data(store
     assert "本期要点" in weekly.html.read_text(encoding="utf-8")  # Chinese by default
 
 
+def test_weekly_report_shows_the_call_response_rate_of_a_call_systems_export(tmp_path):
+    from cs_toolkit.demo.survey import CALL_RESULTS
+    from cs_toolkit.reports import i18n
+
+    survey = demo.make_survey(seed=4, start="2026-09-07", weeks=4, call_outcomes=True)
+    inbox = tmp_path / "inbox"
+    (inbox / "surveys").mkdir(parents=True)
+    survey.export().to_csv(inbox / "surveys" / "calls.csv", index=False, encoding="gb18030")
+    cfg = tmp_path / "survey.yaml"
+    cfg.write_text(yaml.safe_dump(survey.config, allow_unicode=True), encoding="utf-8")
+    url = f"duckdb:///{tmp_path / 'store.duckdb'}"
+    summary = Store(url).ingest(inbox, cfg)
+    assert summary.files[0]["kept"] == len(survey.data) + len(survey.attempts)
+    assert len(Store(url).read("survey_attempts")) == len(survey.attempts)
+    assert len(Store(url).read("surveys")) == len(survey.data)
+    weekly = run_report("weekly_satisfaction", "2026-09-16", parameters={"store": url, "survey_config": str(cfg)},
+                        reports_dir=tmp_path / "reports")
+    html = weekly.html.read_text(encoding="utf-8")
+    # RR1 of the week of 14 September, counted from the generated calls
+    def in_week(frame):
+        when = pd.to_datetime(frame["submitted_at"])
+        return frame[(when >= "2026-09-14") & (when < "2026-09-21")]
+
+    groups = in_week(survey.attempts)["call_result"].map(lambda v: CALL_RESULTS[v][0])
+    interviews = len(in_week(survey.data))
+    rate = 100 * interviews / (interviews + int((groups != "not_eligible").sum()))
+    assert "回访成功率" in html and i18n.percent(rate) in html and "接通率" in html and "拒访率" in html
+
+
 def test_failed_run_keeps_its_notebook_and_the_last_good_report(store, tmp_path):
     root, store_dir, cfg = store
     good = run_report("monthly_complaints", "2026-09", parameters={"store": store_dir}, reports_dir=tmp_path)

@@ -29,8 +29,9 @@ def write_demo_inbox(inbox: str | Path, survey_config: str | Path, seed: int = 0
     inbox = Path(inbox)
     (inbox / "surveys").mkdir(parents=True, exist_ok=True)
     (inbox / "complaints").mkdir(parents=True, exist_ok=True)
-    survey = make_survey(seed=seed, start="2026-09-07", weeks=12)
-    export, _ = add_export_noise(survey.data, survey.config, seed=seed)
+    # a call system's export: every return-visit call with its outcome, the interviews among them
+    survey = make_survey(seed=seed, start="2026-09-07", weeks=12, call_outcomes=True)
+    export, _ = add_export_noise(survey.export(), survey.config, seed=seed)
     export.to_csv(inbox / "surveys" / "survey_export.csv", index=False, encoding="gb18030")  # as Excel on Chinese Windows
     config = Path(survey_config)
     config.parent.mkdir(parents=True, exist_ok=True)

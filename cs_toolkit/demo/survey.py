@@ -406,7 +406,11 @@ def add_export_noise(data: pd.DataFrame, config: dict, seed: int = 0, n_bad: int
     weight = config.get("weights")
     id_col = config.get("id")
     n = len(out)
-    positions = rng.choice(np.arange(1, n), size=min(n_bad + 6, n - 1), replace=False)
+    candidates = np.arange(1, n)
+    if config.get("dispositions"):  # damage interviews: a call without one has no answers to check
+        spec = config["dispositions"]
+        candidates = candidates[data[spec["column"]].isin(spec["complete"]).to_numpy()[1:]]
+    positions = rng.choice(candidates, size=min(n_bad + 6, len(candidates)), replace=False)
     bad_rows, harmless = positions[:n_bad], positions[n_bad:]
     kinds = ["out_of_scale", "text", "zero_weight", "duplicate_id"]
     for k, pos in enumerate(bad_rows):

@@ -40,6 +40,7 @@ class Headline:
     change_average: float = float("nan")
     significant_average: bool | None = None
     unit: str = ""
+    details: tuple = ()  # (i18n key, value in %) shown under the figure (the call outcome rates)
 
 
 @dataclass
@@ -72,11 +73,14 @@ def _first_present(columns, candidates) -> str | None:
 
 
 def weekly_content(data: pd.DataFrame, config: ScoringConfig | dict, period: Period, weeks: int = 13,
-                   language: str = "zh") -> WeeklyContent:
+                   language: str = "zh", attempts: pd.DataFrame | None = None) -> WeeklyContent:
     """Everything the weekly report shows, for ``period`` (a week) from the survey responses in ``data``.
 
     ``data`` holds this week and the ``weeks`` before it (as :class:`~cs_toolkit.reports.inputs.ReportInputs`
-    reads it). Raises ``ValueError`` when the week has no responses.
+    reads it). ``attempts``: the calls of the same weeks that gave no interview (the store's
+    ``survey_attempts``, for a survey with ``dispositions``); with them, a headline card shows the week's
+    call response rate (AAPOR RR1) with its contact and refusal rates. Raises ``ValueError`` when the week
+    has no responses.
     """
     cfg = config if isinstance(config, ScoringConfig) else ScoringConfig.from_dict(config)
     when = pd.to_datetime(data[cfg.period_column])
@@ -130,6 +134,9 @@ def weekly_content(data: pd.DataFrame, config: ScoringConfig | dict, period: Per
     headlines.append(Headline("responses", responses, float("nan"), float("nan"), responses,
                               change_last=responses - before if before else float("nan"),
                               change_average=(responses - (~is_this).sum() / earlier_weeks) if earlier_weeks else float("nan")))
+
+    if cfg.dispositions is not None and attempts is not None:
+        headlines.append(_call_headline(window, attempts, cfg, period, weeks))
 
     trend_rows = []
     last_weeks = sorted(prepared[WEEK].unique())[-weeks:]
@@ -210,6 +217,34 @@ def weekly_content(data: pd.DataFrame, config: ScoringConfig | dict, period: Per
     drivers, scope = _drivers(prepared, is_this, cfg, language)
     return WeeklyContent(period, headlines, trend, mix, items, return_visits, verbatims, follow_up, counts, notes, test,
                          drivers, scope)
+
+
+def _call_headline(interviews: pd.DataFrame, attempts: pd.DataFrame, cfg: ScoringConfig, period: Period,
+                   weeks: int) -> Headline:
+    """The week's call response rate (RR1), against last week and the ``weeks`` before pooled (two-proportion
+    z-tests), with the contact and refusal rates as details."""
+    from cs_toolkit.survey.dispositions import rate_change
+    from cs_toolkit.survey.scores import call_outcomes
+
+    when = pd.to_datetime(attempts[cfg.period_column]) if len(attempts) else pd.Series(dtype="datetime64[ns]")
+    attempts = attempts[(when >= period.start - pd.Timedelta(weeks=weeks)) & (when < period.end)]
+    this_week = period.start.strftime("%Y-%m-%d")
+    last_week = (period.start - pd.Timedelta(weeks=1)).strftime("%Y-%m-%d")
+    rates = call_outcomes(interviews, attempts, cfg, by=cfg.period_column).set_index("level")
+    eligible = rates["complete"] / (rates["response_rate"] / 100)  # RR1's denominator
+    if this_week not in rates.index:
+        return Headline("call_response_rate", float("nan"), float("nan"), float("nan"), 0)
+    now = rates.loc[this_week]
+    h = Headline("call_response_rate", now["response_rate"], now["ci_low"], now["ci_high"], int(round(eligible[this_week])),
+                 unit="%", details=(("contact_rate", now["contact_rate"]), ("refusal_rate", now["refusal_rate"])))
+    if last_week in rates.index:
+        h.change_last, h.significant_last = rate_change(int(now["complete"]), h.n, int(rates.loc[last_week, "complete"]),
+                                                        int(round(eligible[last_week])))
+    before = [w for w in rates.index if w not in ("all", this_week) and w < this_week]
+    if before:
+        h.change_average, h.significant_average = rate_change(
+            int(now["complete"]), h.n, int(rates.loc[before, "complete"].sum()), int(round(eligible[before].sum())))
+    return h
 
 
 def _drivers(prepared: pd.DataFrame, is_this: np.ndarray, cfg: ScoringConfig, language: str) -> tuple[pd.DataFrame, str]:

@@ -13,7 +13,7 @@ from cs_toolkit.reports.weekly import WeeklyContent
 def _fmt(value, key: str, lang: str) -> str:
     if key == "csat":
         return i18n.number(value, lang, 2)
-    if key == "csat_top2":
+    if key in ("csat_top2", "call_response_rate"):
         return i18n.percent(value, lang)
     if key == "responses":
         return i18n.count(value, lang)
@@ -39,11 +39,12 @@ def headline(content: WeeklyContent, page: ReportBuilder, targets: dict | None =
     cards = []
     targets = targets or {}
     for h in content.headlines:
-        unit = "%" if h.key == "csat_top2" else ""
+        unit = "%" if h.key in ("csat_top2", "call_response_rate") else ""
         decimals = 2 if h.key == "csat" else 1
         details = []
         if h.ci_low == h.ci_low:  # not NaN
             details.append(f"{page.t('ci')} {_fmt(h.ci_low, h.key, lang)} – {_fmt(h.ci_high, h.key, lang)} · n={h.n}")
+        details += [f"{page.t(key)} {i18n.percent(value, lang)}" for key, value in h.details]
         details.append(f"{page.t('vs_last')} {i18n.change(h.change_last, h.significant_last, lang, unit, decimals)}")
         details.append(f"{page.t('vs_average')} {i18n.change(h.change_average, h.significant_average, lang, unit, decimals)}")
         status = _status(h.key, h.estimate, targets)

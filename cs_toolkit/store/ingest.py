@@ -9,6 +9,9 @@ does the file move to ``processed/``. A file that fails for any reason is record
 leaves the store as it was and the file in the inbox; a file whose content was already ingested
 (same sha256) adds nothing.
 
+A survey with ``dispositions`` (a call system's export of every call) puts its interviews in ``surveys``
+and the calls that gave none in ``survey_attempts``, in the same transaction.
+
 Rows of an export without an id column are keyed by the file's content hash and the row number, so
 two different exports never overwrite each other while the same export twice adds nothing.
 """
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 
 KINDS = ("surveys", "complaints", "posts")
 ROW_KEY = "_row_key"
+ATTEMPTS = "survey_attempts"  # the calls of a survey with dispositions that gave no interview
 SOURCE_COLUMNS = ["_source_file", "_source_sha256", "_source_row", "_ingested_at"]
 _PROBLEM_COLUMNS = ["file", "row", "column", "value", "reason"]
 
@@ -118,8 +122,9 @@ def ingest_file(store: Store, inbox: Path, kind: str, path: Path, cfg, timezone:
         if _seen_before(store, record["sha256"]):  # skip reading a file whose content is already in
             rows = problems = None
         else:
-            rows, problems, key, time_column, rows_read = _read(kind, path, cfg, record["sha256"], now, timezone)
-            record.update(rows_read=rows_read, kept=len(rows),
+            rows, problems, key, time_column, rows_read, side = _read(kind, path, cfg, record["sha256"], now,
+                                                                          timezone)
+            record.update(rows_read=rows_read, kept=len(rows) + sum(len(f) for f in side.values()),
                           rejected=int(problems["row"].nunique()) if len(problems) else 0)
         with store.backend.write() as con:
             store._ensure_system_tables(con)
@@ -128,10 +133,14 @@ def ingest_file(store: Store, inbox: Path, kind: str, path: Path, cfg, timezone:
                               reason="the same content was ingested before; nothing added")
             else:
                 if rows is None:  # recorded as seen, but no longer: read it after all
-                    rows, problems, key, time_column, rows_read = _read(kind, path, cfg, record["sha256"], now, timezone)
-                    record.update(rows_read=rows_read, kept=len(rows),
+                    rows, problems, key, time_column, rows_read, side = _read(kind, path, cfg, record["sha256"],
+                                                                              now, timezone)
+                    record.update(rows_read=rows_read, kept=len(rows) + sum(len(f) for f in side.values()),
                                   rejected=int(problems["row"].nunique()) if len(problems) else 0)
                 added, replaced = store.upsert(kind, rows, key, time_column, con=con) if len(rows) else (0, 0)
+                for table, frame in side.items():  # e.g. the calls without an interview, beside the survey
+                    more = store.upsert(table, frame, key, time_column, con=con) if len(frame) else (0, 0)
+                    added, replaced = added + more[0], replaced + more[1]
                 record.update(status="processed", added=added, replaced=replaced)
                 store._append(con, REJECTED, _rejected_rows(problems, kind, record["sha256"], now))
             store._append(con, INGESTS, pd.DataFrame([record]))
@@ -152,14 +161,18 @@ def ingest_file(store: Store, inbox: Path, kind: str, path: Path, cfg, timezone:
     return record
 
 
-def _read(kind: str, path: Path, cfg, sha: str, now, timezone: str = "Asia/Shanghai") -> tuple[pd.DataFrame, pd.DataFrame, str, str | None, int]:
-    """Good rows (with source columns), problem rows, key column, time column, rows read."""
+def _read(kind: str, path: Path, cfg, sha: str, now, timezone: str = "Asia/Shanghai"):
+    """Good rows (with source columns), problem rows, key column, time column, rows read, and good rows of
+    other tables (``survey_attempts``: the calls without an interview, when the survey has dispositions)."""
+    side = {}
     if kind == "surveys":
         from cs_toolkit.survey.reader import read_survey
 
         survey = read_survey(path, cfg)
         good, problems, rows_read = survey.data, survey.rejected, survey.rows_read
         key, time_column = cfg.id, cfg.period_column
+        if cfg.dispositions is not None:
+            side[ATTEMPTS] = survey.attempts
     elif kind == "posts":
         from cs_toolkit.forum.reader import KEY, TIME, read_posts
 
@@ -172,15 +185,22 @@ def _read(kind: str, path: Path, cfg, sha: str, now, timezone: str = "Asia/Shang
         complaints = read_complaint_log(path)
         good, problems, rows_read = complaints.data, complaints.rejected, complaints.rows_read
         key, time_column = "complaint_id", "created_at"
+    frames = {name: _with_source(frame, path, sha, now, key) for name, frame in {kind: good, **side}.items()}
+    good = frames.pop(kind)
+    return good, problems, key or ROW_KEY, time_column, rows_read, frames
+
+
+def _with_source(good: pd.DataFrame, path: Path, sha: str, now, key: str | None) -> pd.DataFrame:
+    """Rows with the file, content hash and row they came from; without an id column, a key made of the
+    content hash and the row (it keeps two exports apart)."""
     good = good.copy()
     good["_source_file"] = path.name
     good["_source_sha256"] = sha
     good["_source_row"] = good.index.to_numpy(dtype="int64")
     good["_ingested_at"] = pd.Timestamp(now)
-    if key is None:  # no id column: the content hash and the row keep two exports apart
+    if key is None:
         good[ROW_KEY] = sha[:16] + ":" + good.index.astype(str)
-        key = ROW_KEY
-    return good.reset_index(drop=True), problems, key, time_column, rows_read
+    return good.reset_index(drop=True)
 
 
 def _seen_before(store: Store, sha: str) -> bool:

@@ -134,3 +134,29 @@ def outcome_rates(groups: pd.Series, by: pd.Series | None = None, level: float =
     out["refusal_rate"] = 100 * counts["refused"] / eligible.where(eligible > 0)
     out["contact_rate"] = 100 * contacted / eligible.where(eligible > 0)
     return out.rename_axis("level").reset_index().rename_axis(None, axis=1)
+
+
+def rate_change(hits: int, cases: int, hits_before: int, cases_before: int,
+                level: float = 0.95) -> tuple[float, bool | None]:
+    """The change of a rate in points (``hits / cases`` against ``hits_before / cases_before``) and whether
+    a two-sided two-proportion z-test with the pooled proportion finds it significant at ``level`` (R
+    ``prop.test(c(hits, hits_before), c(cases, cases_before), correct = FALSE)``); None when a side is empty.
+
+    Examples
+    --------
+    >>> rate_change(70, 100, 55, 100)
+    (15.0, True)
+    >>> rate_change(70, 100, 65, 100)
+    (5.0, False)
+    """
+    from scipy import stats
+
+    if not cases or not cases_before:
+        return float("nan"), None
+    p1, p2 = hits / cases, hits_before / cases_before
+    pooled = (hits + hits_before) / (cases + cases_before)
+    se = (pooled * (1 - pooled) * (1 / cases + 1 / cases_before)) ** 0.5
+    if se == 0:
+        return round(100 * (p1 - p2), 10), False
+    p_value = 2 * stats.norm.sf(abs(p1 - p2) / se)
+    return round(100 * (p1 - p2), 10), bool(p_value < 1 - level)
