@@ -10,7 +10,8 @@ leaves the store as it was and the file in the inbox; a file whose content was a
 (same sha256) adds nothing.
 
 A survey with ``dispositions`` (a call system's export of every call) puts its interviews in ``surveys``
-and the calls that gave none in ``survey_attempts``, in the same transaction.
+and the calls that gave none in ``survey_attempts``, in the same transaction; its record's ``kept``
+counts both (so ``rows_read = kept + rejected`` still holds).
 
 Rows of an export without an id column are keyed by the file's content hash and the row number, so
 two different exports never overwrite each other while the same export twice adds nothing.
