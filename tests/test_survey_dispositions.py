@@ -84,3 +84,18 @@ def test_disposition_configuration_errors_are_named():
         cs.ScoringConfig.from_dict({**base, "dispositions": {"column": "r", "refused": ["no"]}})
     with pytest.raises(ConfigError, match="column"):
         cs.ScoringConfig.from_dict({**base, "dispositions": {"complete": ["ok"]}})
+
+
+def test_weekly_call_card_compares_with_a_week_of_calls_and_no_interview():
+    from cs_toolkit.periods import parse_period
+    from cs_toolkit.reports.weekly import _call_headline
+
+    cfg = cs.ScoringConfig.from_dict(CONFIG)
+    interviews = pd.DataFrame({"when": pd.to_datetime(["2026-11-16 10:00"] * 3)})
+    attempts = pd.DataFrame({"when": pd.to_datetime(["2026-11-16 11:00", "2026-11-10 09:00", "2026-11-11 09:00",
+                                                     "2026-11-12 09:00"]),
+                             "disposition_group": ["refused", "no_contact", "not_eligible", "refused"]})
+    card = _call_headline(interviews, attempts, cfg, parse_period("2026-11-18", "week"), weeks=13)
+    assert card.estimate == pytest.approx(75.0) and card.n == 4  # 3 of 4 eligible calls this week
+    assert card.change_last == pytest.approx(75.0)  # last week: 2 eligible calls, no interview
+    assert dict(card.details)["refusal_rate"] == pytest.approx(25.0)

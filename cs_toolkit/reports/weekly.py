@@ -223,7 +223,7 @@ def _call_headline(interviews: pd.DataFrame, attempts: pd.DataFrame, cfg: Scorin
                    weeks: int) -> Headline:
     """The week's call response rate (RR1), against last week and the ``weeks`` before pooled (two-proportion
     z-tests), with the contact and refusal rates as details."""
-    from cs_toolkit.survey.dispositions import rate_change
+    from cs_toolkit.survey.dispositions import ELIGIBLE, rate_change
     from cs_toolkit.survey.scores import call_outcomes
 
     when = pd.to_datetime(attempts[cfg.period_column]) if len(attempts) else pd.Series(dtype="datetime64[ns]")
@@ -231,19 +231,19 @@ def _call_headline(interviews: pd.DataFrame, attempts: pd.DataFrame, cfg: Scorin
     this_week = period.start.strftime("%Y-%m-%d")
     last_week = (period.start - pd.Timedelta(weeks=1)).strftime("%Y-%m-%d")
     rates = call_outcomes(interviews, attempts, cfg, by=cfg.period_column).set_index("level")
-    eligible = rates["complete"] / (rates["response_rate"] / 100)  # RR1's denominator
+    eligible = rates[list(ELIGIBLE)].sum(axis=1)  # RR1's denominator
     if this_week not in rates.index:
         return Headline("call_response_rate", float("nan"), float("nan"), float("nan"), 0)
     now = rates.loc[this_week]
-    h = Headline("call_response_rate", now["response_rate"], now["ci_low"], now["ci_high"], int(round(eligible[this_week])),
+    h = Headline("call_response_rate", now["response_rate"], now["ci_low"], now["ci_high"], int(eligible[this_week]),
                  unit="%", details=(("contact_rate", now["contact_rate"]), ("refusal_rate", now["refusal_rate"])))
     if last_week in rates.index:
         h.change_last, h.significant_last = rate_change(int(now["complete"]), h.n, int(rates.loc[last_week, "complete"]),
-                                                        int(round(eligible[last_week])))
+                                                        int(eligible[last_week]))
     before = [w for w in rates.index if w not in ("all", this_week) and w < this_week]
     if before:
         h.change_average, h.significant_average = rate_change(
-            int(now["complete"]), h.n, int(rates.loc[before, "complete"].sum()), int(round(eligible[before].sum())))
+            int(now["complete"]), h.n, int(rates.loc[before, "complete"].sum()), int(eligible[before].sum()))
     return h
 
 
