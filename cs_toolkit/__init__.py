@@ -24,6 +24,7 @@ _EXPORTS = {
     "ScoreReport": "cs_toolkit.survey.scores",
     "cronbach_alpha": "cs_toolkit.survey.scores",
     "response_rate": "cs_toolkit.survey.scores",
+    "call_outcomes": "cs_toolkit.survey.scores",
     "score_survey": "cs_toolkit.survey.scores",
     "Store": "cs_toolkit.store",
     "key_drivers": "cs_toolkit.satisfaction.drivers",

@@ -9,7 +9,6 @@ import pytest
 import cs_toolkit as cs
 from cs_toolkit.errors import ConfigError
 from cs_toolkit.survey.dispositions import outcome_rates
-from cs_toolkit.survey.scores import call_outcomes
 
 CONFIG = {"id": "id", "items": {"q": {"scale": [1, 5]}}, "weights": "w", "period": "when",
           "dispositions": {"column": "result", "complete": ["完成"], "refused": ["拒访"],
@@ -64,7 +63,7 @@ def test_score_survey_reports_the_call_outcomes_by_week_on_the_demo_calls():
     report = cs.score_survey(survey)
     expected = 100 * len(demo.data) / (len(demo.data) + (survey.attempts["disposition_group"] != "not_eligible").sum())
     assert report.response["response_rate"].iloc[0] == pytest.approx(expected)
-    weekly = call_outcomes(survey.data, survey.attempts, survey.config, by="提交时间")
+    weekly = cs.call_outcomes(survey.data, survey.attempts, survey.config, by="提交时间")
     assert weekly["cases"].iloc[-1] == len(demo.data) + len(demo.attempts)
     assert weekly["level"].iloc[:-1].map(lambda d: pd.Timestamp(d).day_of_week).eq(0).all()  # weeks start Monday
     # the interviews score as without dispositions: the calls without one do not enter the estimates
