@@ -201,9 +201,13 @@ def prepare(data: pd.DataFrame, cfg: ScoringConfig) -> pd.DataFrame:
     for comp in cfg.composites.values():
         out[comp.name] = composite_score(data, [cfg.items[i] for i in comp.items], comp.min_items)
     if cfg.period_column is not None:
-        when = pd.to_datetime(out[cfg.period_column])
-        out[PERIOD] = when.dt.to_period(cfg.pandas_period_freq).dt.start_time.dt.strftime("%Y-%m-%d")
+        out[PERIOD] = period_start(out[cfg.period_column], cfg)
     return out
+
+
+def period_start(when: pd.Series, cfg: ScoringConfig) -> pd.Series:
+    """The first day (YYYY-MM-DD) of the configured period (week, month...) each time falls in."""
+    return pd.to_datetime(when).dt.to_period(cfg.pandas_period_freq).dt.start_time.dt.strftime("%Y-%m-%d")
 
 
 def score_survey(survey: SurveyData | pd.DataFrame, config: ScoringConfig | dict | None = None,
@@ -362,7 +366,7 @@ def call_outcomes(interviews: pd.DataFrame, attempts: pd.DataFrame, cfg: Scoring
     if by is not None:
         column = pd.concat([interviews[by], attempts[by]] if len(attempts) else [interviews[by]], ignore_index=True)
         if by == cfg.period_column:
-            column = pd.to_datetime(column).dt.to_period(cfg.pandas_period_freq).dt.start_time.dt.strftime("%Y-%m-%d")
+            column = period_start(column, cfg)
         keys = column.astype(str)
     return outcome_rates(groups, keys, level=level)
 
